@@ -1,0 +1,1 @@
+"""The Starlette application: settings, database, auth, pages, API, signaling and wiring."""

@@ -1,0 +1,1 @@
+"""JSON API under /api/, split by resource like app/pages/; documented at /api/openapi.json."""

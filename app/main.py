@@ -1,0 +1,84 @@
+"""``create_app(settings)``: the middleware stack, the lifespan and ``app.state``, in one place."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.middleware.sessions import SessionMiddleware
+
+from app import migrate
+from app.auth import SessionBackend
+from app.errors import HANDLERS
+from app.logs import configure_logging
+from app.middleware.body_limit import BodyLimitMiddleware
+from app.middleware.csrf import CSRFMiddleware
+from app.middleware.request_log import RequestLogMiddleware
+from app.middleware.security_headers import SecurityHeadersMiddleware
+from app.routes import routes
+from app.seed import announce_demo, seed_demo
+from app.settings import Settings
+from app.templating import make_templates
+from app.wiring import Services, build_services
+
+log = structlog.get_logger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Starlette:
+    settings = settings or Settings()
+    if services is None:
+        configure_logging(settings.effective_log_format, settings.log_level)
+        services = build_services(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if settings.migrate_on_start:
+            await asyncio.to_thread(migrate.upgrade, settings.effective_database_url)
+        async with services.unit() as unit:
+            org = await unit.accounts.organization()
+            app.state.org_name = org.name
+            empty = await unit.accounts.count() == 0
+        if empty and settings.should_seed_demo:
+            await seed_demo(services)
+        if settings.should_seed_demo:
+            announce_demo(settings)
+        log.info("rounds.started", database=services.db.engine.url.get_backend_name(),
+                 redis=bool(settings.redis_url), environment=settings.environment.value)
+        try:
+            yield
+        finally:
+            await services.close()
+            log.info("rounds.stopped")
+
+    middleware = [
+        Middleware(RequestLogMiddleware),
+        Middleware(SecurityHeadersMiddleware, hsts=settings.cookies_secure),
+        Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+        Middleware(
+            SessionMiddleware,
+            secret_key=services.secret_key,
+            session_cookie="rounds_session",
+            max_age=settings.session_max_age,
+            same_site="lax",
+            https_only=settings.cookies_secure,
+        ),
+        Middleware(CSRFMiddleware),
+        Middleware(AuthenticationMiddleware, backend=SessionBackend()),
+    ]
+    app = Starlette(
+        debug=False,
+        routes=routes(),
+        middleware=middleware,
+        exception_handlers=HANDLERS,  # type: ignore[arg-type]
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.services = services
+    app.state.templates = make_templates()
+    app.state.org_name = "Rounds"
+    return app

@@ -1,0 +1,1 @@
+"""ASGI middleware, one per module; ``app.main`` stacks them in order."""

@@ -1,0 +1,1 @@
+"""HTML page handlers, one module per area. Each calls services and renders a template."""

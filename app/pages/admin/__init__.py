@@ -1,0 +1,1 @@
+"""Pages for administrators and faculty: courses, activities, enrollments, users, settings."""

@@ -1,0 +1,68 @@
+"""The whole URL table, as data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from app.api.routes import api_routes
+from app.pages import auth, catalog, dashboard, health, profile
+from app.pages.admin import activities, courses, enrollments, users
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/", dashboard.home, name="home"),
+        Route("/healthz", health.healthz, name="healthz"),
+        Route("/readyz", health.readyz, name="readyz"),
+        # accounts
+        Route("/signin", auth.signin_page, name="signin"),
+        Route("/signin", auth.signin, methods=["POST"]),
+        Route("/signout", auth.signout, methods=["POST"], name="signout"),
+        Route("/signup", auth.signup_page, name="signup"),
+        Route("/signup", auth.signup, methods=["POST"]),
+        Route("/password/forgot", auth.forgot_page, name="forgot"),
+        Route("/password/forgot", auth.forgot, methods=["POST"]),
+        Route("/password/reset/{token}", auth.reset_page, name="reset"),
+        Route("/password/reset/{token}", auth.reset, methods=["POST"]),
+        Route("/profile", profile.profile_page, name="profile"),
+        Route("/profile", profile.update_profile, methods=["POST"]),
+        Route("/profile/password", profile.change_password, methods=["POST"]),
+        # learning
+        Route("/dashboard", dashboard.dashboard, name="dashboard"),
+        Route("/catalog", catalog.catalog, name="catalog"),
+        Route("/courses/{course_id:int}", catalog.course_page, name="course"),
+        Route("/courses/{course_id:int}/enroll", catalog.enroll, methods=["POST"]),
+        Route("/courses/{course_id:int}/unenroll", catalog.unenroll, methods=["POST"]),
+        Route("/activities/{activity_id:int}", catalog.activity_page, name="activity"),
+        # administration
+        Route("/admin/courses", courses.course_list, name="admin_courses"),
+        Route("/admin/courses/new", courses.new_course_page),
+        Route("/admin/courses/new", courses.create_course, methods=["POST"]),
+        Route("/admin/courses/{course_id:int}/edit", courses.edit_course_page),
+        Route("/admin/courses/{course_id:int}/edit", courses.update_course, methods=["POST"]),
+        Route("/admin/courses/{course_id:int}/activities/new", activities.new_activity_page),
+        Route("/admin/courses/{course_id:int}/activities/new", activities.create_activity,
+              methods=["POST"]),
+        Route("/admin/activities/{activity_id:int}/edit", activities.edit_activity_page),
+        Route("/admin/activities/{activity_id:int}/edit", activities.update_activity,
+              methods=["POST"]),
+        Route("/admin/activities/{activity_id:int}/delete", activities.delete_activity,
+              methods=["POST"]),
+        Route("/admin/courses/{course_id:int}/enrollments", enrollments.roster),
+        Route("/admin/courses/{course_id:int}/enrollments", enrollments.enroll_someone,
+              methods=["POST"]),
+        Route("/admin/courses/{course_id:int}/enrollments/{user_id:int}/withdraw",
+              enrollments.withdraw_someone, methods=["POST"]),
+        Route("/admin/users", users.user_list, name="admin_users"),
+        Route("/admin/users", users.create_user, methods=["POST"]),
+        Route("/admin/users/{user_id:int}", users.update_user, methods=["POST"]),
+        Route("/admin/settings", users.settings_page, name="admin_settings"),
+        Route("/admin/settings", users.update_settings, methods=["POST"]),
+        Mount("/api", routes=api_routes(), name="api"),
+        Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
+    ]

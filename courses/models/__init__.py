@@ -1,0 +1,25 @@
+"""SQLModel tables, one module per aggregate. Importing this package registers them all."""
+
+from sqlmodel import SQLModel
+
+from courses.models.accounts import Degree, Organization, PasswordResetToken, Role, User
+from courses.models.catalog import Activity, ActivityKind, Course, CourseFaculty, CourseTag
+from courses.models.enrollment import Enrollment, EnrollmentStatus
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "Activity",
+    "ActivityKind",
+    "Course",
+    "CourseFaculty",
+    "CourseTag",
+    "Degree",
+    "Enrollment",
+    "EnrollmentStatus",
+    "Organization",
+    "PasswordResetToken",
+    "Role",
+    "User",
+    "metadata",
+]
