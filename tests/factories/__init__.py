@@ -1,0 +1,1 @@
+"""Factories for the domain's records, made through the real services."""
