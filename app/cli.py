@@ -100,7 +100,7 @@ def create_user(email: str, display_name: str, role: str, password: str | None) 
                 raise click.ClickException("The two passwords differ.")
     migrations.upgrade(settings.effective_database_url)
 
-    async def create() -> int:
+    async def create() -> tuple[int, str]:
         services = build_services(settings)
         try:
             async with services.unit() as unit:
@@ -108,19 +108,19 @@ def create_user(email: str, display_name: str, role: str, password: str | None) 
                     email=email, password=password or "", display_name=display_name,
                     role=Role(role),
                 )
-                return user.id or 0
+                return user.id or 0, user.email
         finally:
             await services.close()
 
     try:
-        user_id = asyncio.run(create())
+        user_id, stored_email = asyncio.run(create())
     except InvalidInput as exc:
         raise click.ClickException(
             "; ".join(f"{k}: {v}" for k, v in exc.errors.items())
         ) from None
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
-    click.echo(f"Created {role} {email} (id {user_id}).")
+    click.echo(f"Created {role} {stored_email} (id {user_id}).")
 
 
 @main.command("seed-demo")
