@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m bench.NAME`` prints figures (``--json`` for JSON); never asserts."""
