@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -25,6 +26,7 @@ from courses.errors import (
 from courses.models import Organization, PasswordResetToken, Role, User
 from courses.passwords import Passwords, password_problem
 from courses.profile import ProfileInput
+from courses.querying import contains
 from courses.validation import parse
 
 
@@ -93,10 +95,7 @@ class AccountService:
     async def list(self, *, q: str = "", role: str = "", limit: int = 200) -> list[User]:
         stmt = select(User).order_by(col(User.display_name), col(User.id)).limit(limit)
         if q:
-            like = f"%{q.strip().lower()}%"
-            stmt = stmt.where(
-                func.lower(User.display_name).like(like) | func.lower(User.email).like(like)
-            )
+            stmt = stmt.where(contains(User.display_name, q) | contains(User.email, q))
         if role:
             stmt = stmt.where(User.role == role)
         return list((await self.session.exec(stmt)).all())
@@ -141,7 +140,13 @@ class AccountService:
             created_at=self.clock.now(),
         )
         self.session.add(user)
-        await self.session.flush()
+        try:
+            await self.session.flush()
+        except IntegrityError:
+            # Another sign-up with the same address won the race.
+            raise EmailTaken(
+                "An account with this email already exists. Sign in, or reset your password."
+            ) from None
         return user
 
     async def authenticate(self, email: str, password: str) -> User:
@@ -202,8 +207,22 @@ class AccountService:
             raise InvalidInput({"new_password": problem})
         user.password_hash = self.passwords.hash(new)
         self.session.add(user)
+        await self._expire_reset_tokens(user.id or 0)
         await self.session.flush()
         return user
+
+    async def _expire_reset_tokens(self, user_id: int) -> None:
+        """A changed password makes every outstanding reset link useless."""
+        outstanding = await self.session.exec(
+            select(PasswordResetToken).where(
+                PasswordResetToken.user_id == user_id,
+                col(PasswordResetToken.used_at).is_(None),
+            )
+        )
+        now = self.clock.now()
+        for token in outstanding.all():
+            token.used_at = now
+            self.session.add(token)
 
     # -- password reset ----------------------------------------------------------------
     async def start_password_reset(self, email: str, ttl: timedelta) -> ResetRequest | None:
@@ -259,15 +278,7 @@ class AccountService:
         user.password_hash = self.passwords.hash(new_password)
         row.used_at = now
         # Any other outstanding token for this account dies with this one.
-        others = await self.session.exec(
-            select(PasswordResetToken).where(
-                PasswordResetToken.user_id == user.id,
-                col(PasswordResetToken.used_at).is_(None),
-            )
-        )
-        for other in others.all():
-            other.used_at = now
-            self.session.add(other)
+        await self._expire_reset_tokens(user.id or 0)
         self.session.add_all([user, row])
         await self.session.flush()
         return user

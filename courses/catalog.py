@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, func, or_
+from sqlalchemy import delete, exists, or_
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,6 +24,7 @@ from courses.errors import (
 )
 from courses.inputs import ActivityInput, CourseInput
 from courses.models import Activity, ActivityKind, Course, CourseFaculty, CourseTag, Role, User
+from courses.querying import contains
 from courses.validation import parse
 
 PAGE_SIZE = 24
@@ -79,15 +81,13 @@ class CatalogService:
         else:
             stmt = stmt.where(col(Course.published))
         if query.q.strip():
-            like = f"%{query.q.strip().lower()}%"
+            text = query.q
             stmt = stmt.where(
                 or_(
-                    func.lower(Course.title).like(like),
-                    func.lower(Course.summary).like(like),
-                    func.lower(Course.description).like(like),
-                    exists().where(
-                        CourseTag.course_id == Course.id, func.lower(CourseTag.tag).like(like)
-                    ),
+                    contains(Course.title, text),
+                    contains(Course.summary, text),
+                    contains(Course.description, text),
+                    exists().where(CourseTag.course_id == Course.id, contains(CourseTag.tag, text)),
                 )
             )
         if query.tag:
@@ -201,7 +201,7 @@ class CatalogService:
             updated_at=now,
         )
         self.session.add(course)
-        await self.session.flush()
+        await self._flush_course(slug)
         await self._set_tags(course, values.tags)
         await self._set_faculty(course, values.faculty_ids)
         return course
@@ -243,12 +243,21 @@ class CatalogService:
         course.capacity = values.capacity
         course.updated_at = self.clock.now()
         self.session.add(course)
-        await self.session.flush()
+        await self._flush_course(slug)
         await self._set_tags(course, values.tags)
         await self._set_faculty(course, values.faculty_ids)
         if course.id is not None:
             await EnrollmentService(self.session, self.clock).fill_open_seats(course.id)
         return course
+
+    async def _flush_course(self, slug: str) -> None:
+        try:
+            await self.session.flush()
+        except IntegrityError:
+            # A concurrent save took the slug between our check and this write.
+            raise SlugTaken(
+                f"Another course already uses the address {slug!r}; choose another."
+            ) from None
 
     async def _check_slug(self, slug: str, course_id: int | None) -> None:
         stmt = select(Course.id).where(Course.slug == slug)
@@ -265,9 +274,11 @@ class CatalogService:
     async def _set_faculty(self, course: Course, user_ids: list[int]) -> None:
         ids = sorted(set(user_ids))
         if ids:
+            # Ids beyond a 32-bit column name nobody; PostgreSQL refuses to compare them.
+            storable = [i for i in ids if 0 < i <= 2**31 - 1]
             found = await self.session.exec(
                 select(User.id).where(
-                    col(User.id).in_(ids),
+                    col(User.id).in_(storable),
                     col(User.role).in_([Role.FACULTY.value, Role.ADMIN.value]),
                 )
             )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, case, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -213,7 +213,10 @@ class EnrollmentService:
             select(Enrollment, User)
             .join(User, col(User.id) == Enrollment.user_id)
             .where(Enrollment.course_id == course_id)
+            # The waitlist in the order it is served (time, then id), as waitlist_position
+            # counts it; seats and withdrawals by name.
             .order_by(col(Enrollment.status), col(Enrollment.waitlisted_at),
+                      case((Enrollment.status == EnrollmentStatus.WAITLISTED, Enrollment.id)),
                       col(User.display_name), col(Enrollment.id))
         )
         entries: list[RosterEntry] = []

@@ -108,7 +108,7 @@ class CourseInput(BaseModel):
 def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a path
         raise ValueError(
             "Use an IANA time zone name, like America/New_York or Europe/London."
         ) from None
@@ -157,12 +157,15 @@ class ActivityInput(BaseModel):
     @classmethod
     def _localise(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
         # Naive times are wall-clock times in the activity's zone; aware ones are kept.
-        if value is None or value.tzinfo is not None:
-            return value.astimezone(UTC) if value is not None else None
-        zone_name = info.data.get("timezone")
-        if not zone_name:
-            return value  # reported by the model check below
-        return value.replace(tzinfo=_zone(zone_name)).astimezone(UTC)
+        try:
+            if value is None or value.tzinfo is not None:
+                return value.astimezone(UTC) if value is not None else None
+            zone_name = info.data.get("timezone")
+            if not zone_name:
+                return value  # reported by the model check below
+            return value.replace(tzinfo=_zone(zone_name)).astimezone(UTC)
+        except OverflowError:  # within a day of year 1 or 9999, UTC falls off the calendar
+            raise ValueError("Enter a date and time between the years 2 and 9998.") from None
 
     @model_validator(mode="after")
     def _by_kind(self) -> ActivityInput:

@@ -15,12 +15,12 @@ US_JURISDICTIONS = frozenset(
     NH NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU VI AS MP""".split()
 )
 _LICENSE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-/ ]{0,29}$")
-_NABP = re.compile(r"^\d{1,7}$")
+_NABP = re.compile(r"^[0-9]{1,7}$")  # ASCII digits only: \d takes any script's
 
 
 def npi_is_valid(npi: str) -> bool:
     """NPI check digit: Luhn over the 9 digits prefixed with the 80840 card issuer id."""
-    if not re.fullmatch(r"\d{10}", npi):
+    if not re.fullmatch(r"[0-9]{10}", npi):
         return False
     digits = [int(d) for d in "80840" + npi[:9]]
     total = 0
@@ -65,7 +65,11 @@ class ProfileInput(BaseModel):
     @field_validator("degree", mode="before")
     @classmethod
     def _degree(cls, value: object) -> object:
-        if value is None:
+        # Runs before _blank (pydantic calls 'before' validators last-defined first), so it
+        # trims and treats a blank choice as no degree itself.
+        if isinstance(value, str):
+            value = value.strip()
+        if value is None or value == "":
             return None
         for degree in Degree:
             if isinstance(value, str) and value.lower() == degree.value.lower():
