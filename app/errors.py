@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import structlog
 from starlette.exceptions import HTTPException
@@ -48,6 +48,9 @@ def wants_json(request: Request) -> bool:
 
 
 def status_for(exc: errors.DomainError) -> int:
+    explicit = getattr(exc, "http_status", None)
+    if isinstance(explicit, int):
+        return explicit
     for kind, status in STATUS.items():
         if isinstance(exc, kind):
             return status
@@ -90,8 +93,21 @@ async def login_required(request: Request, exc: Exception) -> Response:
             error_body("login_required", "Sign in first: POST /api/session, or use the web page."),
             401,
         )
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method in ("GET", "HEAD"):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    else:
+        # A form's target only answers POST: after signing in, go back to the form's page.
+        target = _same_site_referer(request)
+    if not target:
+        return RedirectResponse("/signin", status_code=303)
     return RedirectResponse(f"/signin?next={quote(target)}", status_code=303)
+
+
+def _same_site_referer(request: Request) -> str:
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc or not referer.path.startswith("/"):
+        return ""
+    return referer.path + (f"?{referer.query}" if referer.query else "")
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

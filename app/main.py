@@ -40,11 +40,11 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         if settings.migrate_on_start:
             await asyncio.to_thread(migrate.upgrade, settings.effective_database_url)
         async with services.unit() as unit:
-            org = await unit.accounts.organization()
-            app.state.org_name = org.name
             empty = await unit.accounts.count() == 0
         if empty and settings.should_seed_demo:
             await seed_demo(services)
+        async with services.unit() as unit:
+            app.state.org_name = (await unit.accounts.organization()).name
         if settings.should_seed_demo:
             announce_demo(settings)
         log.info("rounds.started", database=services.db.engine.url.get_backend_name(),

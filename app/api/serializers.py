@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from courses.catalog import CourseView
-from courses.enrollment import EnrollmentState, RosterEntry
-from courses.models import Activity, User
+from courses.enrollment import AgendaItem, EnrollmentState, RosterEntry
+from courses.models import Activity, Course, Enrollment, EnrollmentStatus, User
 
 
 def _iso(value: Any) -> str | None:
@@ -76,6 +76,7 @@ def enrollment_state_json(state: EnrollmentState) -> dict[str, Any]:
         "status": state.status.value if state.status else None,
         "waitlist_position": state.waitlist_position,
         "changed": state.changed,
+        "promoted_user_ids": list(state.promoted_user_ids),
     }
 
 
@@ -89,3 +90,98 @@ def roster_entry_json(entry: RosterEntry) -> dict[str, Any]:
         "waitlisted_at": _iso(row.waitlisted_at),
         "withdrawn_at": _iso(row.withdrawn_at),
     }
+
+
+def course_ref_json(course: Course) -> dict[str, Any]:
+    """Just enough of a course to name it and link to it."""
+    return {"id": course.id, "slug": course.slug, "title": course.title}
+
+
+def counts_json(counts: dict[EnrollmentStatus, int]) -> dict[str, int]:
+    return {status.value: counts.get(status, 0) for status in EnrollmentStatus}
+
+
+def my_enrollment_json(
+    course: Course, row: Enrollment, waitlist_position: int | None
+) -> dict[str, Any]:
+    return {
+        "course": course_ref_json(course),
+        "status": row.status,
+        "waitlist_position": waitlist_position,
+        "enrolled_at": _iso(row.enrolled_at),
+        "waitlisted_at": _iso(row.waitlisted_at),
+    }
+
+
+def agenda_item_json(item: AgendaItem) -> dict[str, Any]:
+    return {
+        "course": course_ref_json(item.course),
+        "activity": activity_json(item.activity),
+        "status": item.status.value,
+    }
+
+
+# -- what each function above returns, for the OpenAPI document ---------------------------
+def _obj(props: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "required": list(props), "properties": props}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+_STR: dict[str, Any] = {"type": "string"}
+_INT: dict[str, Any] = {"type": "integer"}
+_BOOL: dict[str, Any] = {"type": "boolean"}
+_OPT_STR: dict[str, Any] = {"type": ["string", "null"]}
+_OPT_INT: dict[str, Any] = {"type": ["integer", "null"]}
+_TIME: dict[str, Any] = {"type": ["string", "null"], "format": "date-time"}
+_STATUS = {"type": "string", "enum": [s.value for s in EnrollmentStatus]}
+
+OUTPUT_SCHEMAS: dict[str, dict[str, Any]] = {
+    "UserPublic": _obj({"id": _INT, "display_name": _STR}),
+    "UserPrivate": _obj({
+        "id": _INT, "display_name": _STR, "email": _STR,
+        "role": {"type": "string", "enum": ["learner", "faculty", "admin"]},
+        "is_active": _BOOL, "degree": _OPT_STR, "license_state": _OPT_STR,
+        "license_number": _OPT_STR, "npi": _OPT_STR, "nabp_eprofile_id": _OPT_STR,
+        "birth_month": _OPT_INT, "birth_day": _OPT_INT, "created_at": _TIME,
+    }),
+    "Activity": _obj({
+        "id": _INT, "course_id": _INT,
+        "kind": {"type": "string", "enum": ["live", "on_demand"]},
+        "title": _STR, "description": _STR, "position": _INT,
+        "starts_at": _TIME, "ends_at": _TIME, "timezone": _OPT_STR,
+        "capacity": _OPT_INT, "duration_minutes": _OPT_INT,
+    }),
+    "CourseSummary": _obj({
+        "id": _INT, "slug": _STR, "title": _STR, "summary": _STR,
+        "tags": {"type": "array", "items": _STR}, "published": _BOOL, "capacity": _OPT_INT,
+        "faculty": {"type": "array", "items": _ref("UserPublic")},
+        "live_sessions": _INT, "on_demand_items": _INT,
+    }),
+    "CourseRef": _obj({"id": _INT, "slug": _STR, "title": _STR}),
+    "EnrollmentState": _obj({
+        "course_id": _INT, "user_id": _INT,
+        "status": {"type": ["string", "null"], "enum": [*_STATUS["enum"], None]},
+        "waitlist_position": _OPT_INT, "changed": _BOOL,
+        "promoted_user_ids": {"type": "array", "items": _INT},
+    }),
+    "RosterEntry": _obj({
+        "user": _ref("UserPrivate"), "status": _STATUS, "waitlist_position": _OPT_INT,
+        "enrolled_at": _TIME, "waitlisted_at": _TIME, "withdrawn_at": _TIME,
+    }),
+    "EnrollmentCounts": _obj({s.value: _INT for s in EnrollmentStatus}),
+    "MyEnrollment": _obj({
+        "course": _ref("CourseRef"), "status": _STATUS, "waitlist_position": _OPT_INT,
+        "enrolled_at": _TIME, "waitlisted_at": _TIME,
+    }),
+    "AgendaItem": _obj({
+        "course": _ref("CourseRef"), "activity": _ref("Activity"), "status": _STATUS,
+    }),
+}
+OUTPUT_SCHEMAS["CourseDetail"] = _obj({
+    **OUTPUT_SCHEMAS["CourseSummary"]["properties"],
+    "description": _STR,
+    "activities": {"type": "array", "items": _ref("Activity")},
+})

@@ -18,7 +18,10 @@ log = structlog.get_logger(__name__)
 async def get_session(request: Request) -> Response:
     """
     summary: The current session and its CSRF token
-    description: Unsafe requests under a session cookie must send this token in X-CSRF-Token.
+    description: >-
+      Starts a session (the rounds_session cookie) when there is none. POST, PUT, PATCH and
+      DELETE requests must send this token in X-CSRF-Token.
+    security: [{}, {sessionCookie: []}]
     responses:
       200:
         description: The signed-in user (or null) and the CSRF token.
@@ -40,7 +43,10 @@ async def create_session(request: Request) -> Response:
           schema: {$ref: '#/components/schemas/SignIn'}
     responses:
       200: {description: Signed in; the body carries the user and a fresh CSRF token.}
+      400: {description: The body is not a JSON object.}
       401: {description: Email and password do not match.}
+      403: {description: "The account is disabled, or the CSRF token is missing."}
+      422: {description: Email or password is missing.}
       429: {description: Too many attempts; Retry-After says when to try again.}
     """
     body = await read_json(request, required=("email", "password"))
@@ -75,6 +81,7 @@ async def delete_session(request: Request) -> Response:
     summary: Sign out
     responses:
       204: {description: Signed out.}
+      403: {description: The CSRF token is missing.}
     """
     sign_out(request)
     return Response(status_code=204)
