@@ -68,12 +68,13 @@ def render_error(request: Request, status: int, message: str, code: str = "") ->
     if wants_json(request):
         return JSONResponse(error_body(code or TITLES.get(status, "error"), message), status)
     templates = request.app.state.templates
-    return templates.TemplateResponse(
+    response: Response = templates.TemplateResponse(
         request,
         "errors/error.html",
         {"status": status, "title": TITLES.get(status, "Error"), "message": message},
         status_code=status,
     )
+    return response
 
 
 async def domain_error(request: Request, exc: Exception) -> Response:

@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         debug=False,
         routes=routes(),
         middleware=middleware,
-        exception_handlers=HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=HANDLERS,
         lifespan=lifespan,
     )
     app.state.settings = settings

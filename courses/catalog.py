@@ -87,16 +87,22 @@ class CatalogService:
                     contains(Course.title, text),
                     contains(Course.summary, text),
                     contains(Course.description, text),
-                    exists().where(CourseTag.course_id == Course.id, contains(CourseTag.tag, text)),
+                    exists().where(
+                        col(CourseTag.course_id) == Course.id, contains(CourseTag.tag, text)
+                    ),
                 )
             )
         if query.tag:
             stmt = stmt.where(
-                exists().where(CourseTag.course_id == Course.id, CourseTag.tag == query.tag)
+                exists().where(
+                    col(CourseTag.course_id) == Course.id, col(CourseTag.tag) == query.tag
+                )
             )
         if query.format in (ActivityKind.LIVE, ActivityKind.ON_DEMAND):
             stmt = stmt.where(
-                exists().where(Activity.course_id == Course.id, Activity.kind == query.format)
+                exists().where(
+                    col(Activity.course_id) == Course.id, col(Activity.kind) == query.format
+                )
             )
         page = max(1, query.page)
         stmt = stmt.order_by(col(Course.title), col(Course.id))
@@ -299,7 +305,10 @@ class CatalogService:
         values = parse(ActivityInput, data)
         now = self.clock.now()
         position = max((a.position for a in view.activities), default=0) + 1
-        activity = Activity(course_id=course_id, position=position, created_at=now, updated_at=now)
+        activity = Activity(
+            course_id=course_id, kind=values.kind.value, title=values.title, position=position,
+            created_at=now, updated_at=now,
+        )
         self._apply(activity, values)
         self.session.add(activity)
         await self.session.flush()

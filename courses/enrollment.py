@@ -88,7 +88,10 @@ class EnrollmentService:
             Enrollment.status == EnrollmentStatus.WAITLISTED,
             or_(
                 col(Enrollment.waitlisted_at) < row.waitlisted_at,
-                and_(Enrollment.waitlisted_at == row.waitlisted_at, col(Enrollment.id) < row.id),
+                and_(
+                    col(Enrollment.waitlisted_at) == row.waitlisted_at,
+                    col(Enrollment.id) < row.id,
+                ),
             ),
         )
         return (await self.session.exec(ahead)).one() + 1
@@ -216,7 +219,7 @@ class EnrollmentService:
             # The waitlist in the order it is served (time, then id), as waitlist_position
             # counts it; seats and withdrawals by name.
             .order_by(col(Enrollment.status), col(Enrollment.waitlisted_at),
-                      case((Enrollment.status == EnrollmentStatus.WAITLISTED, Enrollment.id)),
+                      case((col(Enrollment.status) == EnrollmentStatus.WAITLISTED, Enrollment.id)),
                       col(User.display_name), col(Enrollment.id))
         )
         entries: list[RosterEntry] = []
@@ -257,7 +260,7 @@ class EnrollmentService:
             .where(Enrollment.user_id == user_id, col(Enrollment.status).in_(ACTIVE))
             .where(
                 or_(
-                    Activity.kind == ActivityKind.ON_DEMAND,
+                    col(Activity.kind) == ActivityKind.ON_DEMAND,
                     col(Activity.ends_at) > now,
                 )
             )

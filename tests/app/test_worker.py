@@ -25,7 +25,7 @@ def _start(tmp_path: Path, **extra: str) -> tuple[subprocess.Popen[bytes], Path]
         **extra,
     }
     with log.open("w") as out:
-        proc = subprocess.Popen(  # noqa: S603 - our own CLI with fixed arguments
+        proc = subprocess.Popen(
             [sys.executable, "-m", "app.cli", "worker"], env=env, stdout=out,
             stderr=subprocess.STDOUT,
         )

@@ -66,7 +66,7 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
         "LOG_FORMAT": "json",
     }
     with log.open("w") as out:
-        proc = subprocess.Popen(  # noqa: S603 - our own CLI with fixed arguments
+        proc = subprocess.Popen(
             [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
             env=env, stdout=out, stderr=subprocess.STDOUT,
         )

@@ -59,7 +59,8 @@ async def test_learner_finds_enrolls_and_sees_course_on_dashboard(
         await page.wait_for_url(live_server.url + "/dashboard")
         assert await page.get_by_text("You are not enrolled in any course yet").is_visible()
 
-        await page.get_by_role("navigation", name="Main").get_by_role("link", name="Catalog").click()
+        nav = page.get_by_role("navigation", name="Main")
+        await nav.get_by_role("link", name="Catalog").click()
         await page.get_by_label("Search").fill("sepsis")
         await page.get_by_role("button", name="Search").click()
         await page.wait_for_url("**/catalog?q=sepsis**")
@@ -71,7 +72,7 @@ async def test_learner_finds_enrolls_and_sees_course_on_dashboard(
         await page.get_by_role("button", name="Enroll").click()
         await page.get_by_text("You are enrolled in this course.").wait_for()
 
-        await page.get_by_role("navigation", name="Main").get_by_role("link", name="My learning").click()
+        await nav.get_by_role("link", name="My learning").click()
         await page.wait_for_url(live_server.url + "/dashboard")
         assert await page.get_by_role("link", name="Sepsis Recognition in the ED").is_visible()
         assert await page.get_by_role("link", name="Hour-1 bundle workshop").is_visible()
