@@ -111,8 +111,9 @@ async def _refuse(scope: Scope, send: Send) -> None:
         kind = b"application/json"
     else:
         body = (
+            # No inline style: the Content-Security-Policy (style-src 'self') would block it.
             "<!doctype html><html lang=en><meta charset=utf-8><title>Form expired</title>"
-            "<main style='font-family:sans-serif;max-width:40rem;margin:3rem auto'>"
+            "<link rel=stylesheet href='/static/css/rounds.css'><main class=narrow>"
             f"<h1>Form expired</h1><p>{message}</p><p><a href='/'>Back to Rounds</a></p></main>"
         ).encode()
         kind = b"text/html; charset=utf-8"

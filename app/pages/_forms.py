@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from app.middleware.csrf import FIELD as CSRF_FIELD
+from courses.errors import ActivityNotFound, CourseNotFound, NotFound, UserNotFound
 
 MULTI_VALUE = frozenset({"faculty_ids"})
 
@@ -19,9 +20,15 @@ async def read_form(request: Request) -> dict[str, Any]:
         for key in form:
             if key == CSRF_FIELD:
                 continue
-            values = [v for v in form.getlist(key) if isinstance(v, str)]
+            # No one types a NUL, and PostgreSQL cannot store one in text: drop it.
+            values = [v.replace("\x00", "") for v in form.getlist(key) if isinstance(v, str)]
             data[key] = values if key in MULTI_VALUE else (values[-1] if values else "")
         return data
+
+
+def query_text(request: Request, name: str, limit: int) -> str:
+    """A query parameter as search text: at most ``limit`` characters and no NUL."""
+    return request.query_params.get(name, "").replace("\x00", "")[:limit]
 
 
 def safe_next(target: str | None, default: str = "/dashboard") -> str:
@@ -44,6 +51,20 @@ def render(
     return response
 
 
+# Ids are 32-bit on PostgreSQL (and 64-bit on SQLite): a larger one names nothing, and must
+# not reach the database, whose driver would fail on it.
+MAX_ID = 2**31 - 1
+_MISSING: dict[str, tuple[type[NotFound], str]] = {
+    "course_id": (CourseNotFound, "course"),
+    "activity_id": (ActivityNotFound, "activity"),
+    "user_id": (UserNotFound, "user"),
+}
+
+
 def path_int(request: Request, name: str) -> int:
+    """The ``{name:int}`` path parameter; a 404 when no row could have that id."""
     value: int = request.path_params[name]
+    if not 0 < value <= MAX_ID:
+        missing, what = _MISSING.get(name, (NotFound, "record"))
+        raise missing(f"There is no {what} with id {value}.")
     return value

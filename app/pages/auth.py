@@ -134,18 +134,22 @@ async def forgot(request: Request) -> Response:
     if reset is not None:
         link = f"{services.settings.public_url}/password/reset/{reset.token}"
         log.info("auth.password_reset_requested", user_id=reset.user.id)
-        await services.mailer.send(
-            Message(
-                to=reset.user.email,
-                subject="Reset your Rounds password",
-                body=(
-                    f"Hello {reset.user.display_name},\n\nTo choose a new password, open:\n"
-                    f"{link}\n\nThe link works once and expires in "
-                    f"{int(ttl.total_seconds() // 60)} minutes. If you did not ask for this, "
-                    "ignore this message.\n"
-                ),
-            )
+        message = Message(
+            to=reset.user.email,
+            subject="Reset your Rounds password",
+            body=(
+                f"Hello {reset.user.display_name},\n\nTo choose a new password, open:\n"
+                f"{link}\n\nThe link works once and expires in "
+                f"{int(ttl.total_seconds() // 60)} minutes. If you did not ask for this, "
+                "ignore this message.\n"
+            ),
         )
+        try:
+            await services.mailer.send(message)
+        except Exception:
+            # Logged for the operator; the visitor gets the usual answer, since an error
+            # here (and only for real accounts) would tell who has an account.
+            log.exception("auth.password_reset_mail_failed", user_id=reset.user.id)
     # The same answer whether or not the account exists.
     return render(request, "auth/forgot.html", {"sent": True})
 

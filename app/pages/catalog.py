@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from app.auth import current_user, require_user, services_of
 from app.flash import flash
-from app.pages._forms import path_int, redirect, render
+from app.pages._forms import path_int, query_text, redirect, render
 from courses import permissions
 from courses.catalog import CatalogQuery
 from courses.errors import EnrollmentClosed
@@ -22,10 +22,11 @@ def catalog_query(request: Request) -> CatalogQuery:
     page = params.get("page", "1")
     fmt = params.get("format", "")
     return CatalogQuery(
-        q=params.get("q", "")[:200],
-        tag=params.get("tag", "")[:40].lower(),
+        q=query_text(request, "q", 200),
+        tag=query_text(request, "tag", 40).lower(),
         format=fmt if fmt in ("live", "on_demand") else "",
-        page=int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1,
+        # isdigit() alone admits '²', which int() refuses
+        page=int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 10_000 else 1,
     )
 
 

@@ -41,6 +41,10 @@ async def enroll_someone(request: Request) -> Response:
         if learner is None:
             flash(request, f"No account uses {email}. Create the account first.", "error")
             return redirect(f"/admin/courses/{course_id}/enrollments")
+        if not learner.is_active:
+            flash(request, f"The account {email} is disabled. Enable it on the Users page "
+                  "first.", "error")
+            return redirect(f"/admin/courses/{course_id}/enrollments")
         state = await unit.enrollment.enroll(course_id, learner.id or 0, actor=admin)
     log.info("enrollment.by_admin", course_id=course_id, user_id=learner.id, admin_id=admin.id,
              status=state.status)

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from app.auth import require_admin, services_of
 from app.flash import flash
-from app.pages._forms import path_int, read_form, redirect, render
+from app.pages._forms import path_int, query_text, read_form, redirect, render
 from courses.errors import InvalidInput
 from courses.models import Role
 
@@ -17,7 +17,7 @@ log = structlog.get_logger(__name__)
 
 async def user_list(request: Request) -> Response:
     require_admin(request)
-    q = request.query_params.get("q", "")[:100]
+    q = query_text(request, "q", 100)
     role = request.query_params.get("role", "")
     role = role if role in {r.value for r in Role} else ""
     async with services_of(request).unit() as unit:

@@ -1,0 +1,314 @@
+"""Who may open or submit each HTML page: one row per route of ``app.routes``, every role.
+
+The routes are enumerated from the app itself, so a page route added without a row here
+fails ``test_route_permissions`` for that route until its expected answers are written down.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from urllib.parse import parse_qs, quote, urlsplit
+
+import pytest
+from starlette.routing import Mount, Route
+
+from app.routes import routes
+from app.wiring import Services
+from courses.models import Course
+from tests.app.pages.conftest import SignedIn
+from tests.app.pages.helpers import Cast, text_of
+from tests.conftest import START, Client
+from tests.factories.catalog import make_course, make_live, make_on_demand
+
+ROLES = ("anon", "learner", "other_faculty", "faculty", "admin")
+SIGNED = ROLES[1:]
+
+
+@dataclass(frozen=True)
+class To:
+    """A 303 redirect whose Location matches this pattern (formatted with the scene's ids)."""
+
+    location: str
+
+
+SIGN_IN = To("<sign-in>")  # 303 to /signin, with ?next= back to the page for GETs
+
+Outcome = int | To
+Prepare = Callable[[Services, Cast, dict[str, object]], Awaitable[dict[str, object]]]
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    route: str  # the path exactly as app.routes declares it
+    expect: dict[str, Outcome]
+    url: str = ""  # formatted with the scene's ids; defaults to ``route``
+    form: dict[str, str] = field(default_factory=dict)  # values formatted with the ids
+    prepare: Prepare | None = None  # makes fresh records for each role's try
+    variant: str = ""
+
+
+def everyone(outcome: Outcome) -> dict[str, Outcome]:
+    return dict.fromkeys(ROLES, outcome)
+
+
+def members(outcome: Outcome) -> dict[str, Outcome]:
+    """Any signed-in account; anonymous visitors are sent to sign in."""
+    return {"anon": SIGN_IN, **dict.fromkeys(SIGNED, outcome)}
+
+
+def teachers(outcome: Outcome) -> dict[str, Outcome]:
+    """Faculty and admins, whatever they teach."""
+    return {"anon": SIGN_IN, "learner": 403, "other_faculty": outcome, "faculty": outcome,
+            "admin": outcome}
+
+
+def course_staff(outcome: Outcome, outsider: int = 403) -> dict[str, Outcome]:
+    """The course's own faculty and admins; other faculty get ``outsider``."""
+    return {"anon": SIGN_IN, "learner": 403, "other_faculty": outsider, "faculty": outcome,
+            "admin": outcome}
+
+
+def admins(outcome: Outcome) -> dict[str, Outcome]:
+    return {"anon": SIGN_IN, "learner": 403, "other_faculty": 403, "faculty": 403,
+            "admin": outcome}
+
+
+# an unpublished course, and what is in it, does not exist for anyone but its staff
+DRAFT_HIDDEN: dict[str, Outcome] = {"anon": 404, "learner": 404, "other_faculty": 404,
+                                    "faculty": 200, "admin": 200}
+
+
+async def fresh_activity(
+    services: Services, cast: Cast, ids: dict[str, object]
+) -> dict[str, object]:
+    """An activity of its own for each try, so that one role's removal leaves the next one's."""
+    course = ids["draft_record"] if ids.get("in_draft") else ids["course_record"]
+    assert isinstance(course, Course)
+    activity = await make_on_demand(services, cast.admin, course, title="Disposable module")
+    return {"fresh": activity.id}
+
+
+def in_draft(prepare: Prepare) -> Prepare:
+    async def wrapped(services: Services, cast: Cast, ids: dict[str, object]) -> dict[str, object]:
+        return await prepare(services, cast, {**ids, "in_draft": True})
+
+    return wrapped
+
+
+COURSE_FORM = {"title": "Renamed by staff"}
+ACTIVITY_FORM = {"kind": "on_demand", "title": "Added module", "duration_minutes": "20"}
+NEW_USER_FORM = {"email": "new{n}@hospital.example.org", "display_name": "New Person",
+                 "password": "a long enough password", "role": "learner"}
+
+CASES: list[Case] = [
+    Case("GET", "/", {"anon": To("/catalog"), **dict.fromkeys(SIGNED, To("/dashboard"))}),
+    Case("GET", "/healthz", everyone(200)),
+    Case("GET", "/readyz", everyone(200)),
+    # accounts
+    Case("GET", "/signin", {"anon": 200, **dict.fromkeys(SIGNED, To("/dashboard"))}),
+    Case("POST", "/signin", everyone(401),
+         form={"email": "nobody@example.org", "password": "not the password"}),
+    Case("POST", "/signout", everyone(To("/signin"))),
+    Case("GET", "/signup", everyone(200)),
+    Case("POST", "/signup", everyone(422),
+         form={"email": "not-an-address", "display_name": "X", "password": "long enough pw"}),
+    Case("GET", "/password/forgot", everyone(200)),
+    Case("POST", "/password/forgot", everyone(200), form={"email": "nobody@example.org"}),
+    Case("GET", "/password/reset/{token}", everyone(400), url="/password/reset/not-a-token"),
+    Case("POST", "/password/reset/{token}", everyone(400), url="/password/reset/not-a-token",
+         form={"password": "a brand new password", "password_again": "a brand new password"}),
+    Case("GET", "/profile", members(200)),
+    Case("POST", "/profile", members(To("/profile")), form={"display_name": "Renamed Person"}),
+    Case("POST", "/profile/password", members(422),
+         form={"current_password": "not my password", "new_password": "another long password"}),
+    # learning
+    Case("GET", "/dashboard", members(200)),
+    Case("GET", "/catalog", everyone(200)),
+    Case("GET", "/courses/{course_id:int}", everyone(200), url="/courses/{course}"),
+    Case("GET", "/courses/{course_id:int}", DRAFT_HIDDEN, url="/courses/{draft}",
+         variant="draft"),
+    Case("POST", "/courses/{course_id:int}/enroll", members(To("/courses/{course}")),
+         url="/courses/{course}/enroll"),
+    Case("POST", "/courses/{course_id:int}/enroll",
+         {"anon": SIGN_IN, "learner": 404, "other_faculty": 404, "faculty": 404,
+          "admin": To("/courses/{draft}")},
+         url="/courses/{draft}/enroll", variant="draft"),
+    Case("POST", "/courses/{course_id:int}/unenroll", members(To("/courses/{course}")),
+         url="/courses/{course}/unenroll"),
+    Case("GET", "/activities/{activity_id:int}", everyone(200), url="/activities/{activity}"),
+    Case("GET", "/activities/{activity_id:int}", DRAFT_HIDDEN, url="/activities/{draft_activity}",
+         variant="draft"),
+    # administration
+    Case("GET", "/admin/courses", teachers(200)),
+    Case("GET", "/admin/courses/new", admins(200)),
+    Case("POST", "/admin/courses/new", admins(To(r"/admin/courses/\d+/edit")),
+         form={"title": "Brand new course {n}"}),
+    Case("GET", "/admin/courses/{course_id:int}/edit", course_staff(200),
+         url="/admin/courses/{course}/edit"),
+    Case("GET", "/admin/courses/{course_id:int}/edit", course_staff(200, outsider=404),
+         url="/admin/courses/{draft}/edit", variant="draft"),
+    Case("POST", "/admin/courses/{course_id:int}/edit",
+         course_staff(To("/admin/courses/{course}/edit")),
+         url="/admin/courses/{course}/edit", form=COURSE_FORM),
+    Case("POST", "/admin/courses/{course_id:int}/edit",
+         course_staff(To("/admin/courses/{draft}/edit"), outsider=404),
+         url="/admin/courses/{draft}/edit", form=COURSE_FORM, variant="draft"),
+    Case("GET", "/admin/courses/{course_id:int}/activities/new", course_staff(200),
+         url="/admin/courses/{course}/activities/new"),
+    Case("GET", "/admin/courses/{course_id:int}/activities/new",
+         course_staff(200, outsider=404), url="/admin/courses/{draft}/activities/new",
+         variant="draft"),
+    Case("POST", "/admin/courses/{course_id:int}/activities/new",
+         course_staff(To("/admin/courses/{course}/edit")),
+         url="/admin/courses/{course}/activities/new", form=ACTIVITY_FORM),
+    Case("POST", "/admin/courses/{course_id:int}/activities/new",
+         course_staff(To("/admin/courses/{draft}/edit"), outsider=404),
+         url="/admin/courses/{draft}/activities/new", form=ACTIVITY_FORM, variant="draft"),
+    Case("GET", "/admin/activities/{activity_id:int}/edit", course_staff(200),
+         url="/admin/activities/{activity}/edit"),
+    Case("GET", "/admin/activities/{activity_id:int}/edit", course_staff(200, outsider=404),
+         url="/admin/activities/{draft_activity}/edit", variant="draft"),
+    Case("POST", "/admin/activities/{activity_id:int}/edit",
+         course_staff(To("/admin/courses/{course}/edit")),
+         url="/admin/activities/{activity}/edit", form={"title": "Renamed activity"}),
+    Case("POST", "/admin/activities/{activity_id:int}/edit",
+         course_staff(To("/admin/courses/{draft}/edit"), outsider=404),
+         url="/admin/activities/{draft_activity}/edit", form={"title": "Renamed activity"},
+         variant="draft"),
+    Case("POST", "/admin/activities/{activity_id:int}/delete",
+         course_staff(To("/admin/courses/{course}/edit")),
+         url="/admin/activities/{fresh}/delete", prepare=fresh_activity),
+    Case("POST", "/admin/activities/{activity_id:int}/delete",
+         course_staff(To("/admin/courses/{draft}/edit"), outsider=404),
+         url="/admin/activities/{fresh}/delete", prepare=in_draft(fresh_activity),
+         variant="draft"),
+    Case("GET", "/admin/courses/{course_id:int}/enrollments", course_staff(200),
+         url="/admin/courses/{course}/enrollments"),
+    Case("GET", "/admin/courses/{course_id:int}/enrollments", course_staff(200, outsider=404),
+         url="/admin/courses/{draft}/enrollments", variant="draft"),
+    Case("POST", "/admin/courses/{course_id:int}/enrollments",
+         admins(To("/admin/courses/{course}/enrollments")),
+         url="/admin/courses/{course}/enrollments", form={"email": "{learner_email}"}),
+    Case("POST", "/admin/courses/{course_id:int}/enrollments/{user_id:int}/withdraw",
+         admins(To("/admin/courses/{course}/enrollments")),
+         url="/admin/courses/{course}/enrollments/{learner}/withdraw"),
+    Case("GET", "/admin/users", admins(200)),
+    Case("POST", "/admin/users", admins(To("/admin/users")), form=NEW_USER_FORM),
+    Case("POST", "/admin/users/{user_id:int}", admins(To("/admin/users")),
+         url="/admin/users/{learner}", form={"role": "learner"}),
+    Case("GET", "/admin/settings", admins(200)),
+    Case("POST", "/admin/settings", admins(To("/admin/settings")),
+         form={"name": "Rounds Test Hospital", "signup_enabled": "on"}),
+]
+
+
+def page_routes() -> list[tuple[str, str]]:
+    """(method, path) of every route outside /api and /static, as the app declares them."""
+    found: set[tuple[str, str]] = set()
+    for route in routes():
+        if isinstance(route, Mount):
+            assert route.path in ("/api", "/static"), (
+                f"new mount {route.path}: decide here whether its pages need permission rows"
+            )
+            continue
+        assert isinstance(route, Route), route
+        for method in (route.methods or set()) - {"HEAD"}:
+            found.add((method, route.path))
+    return sorted(found, key=lambda key: (key[1], key[0]))
+
+
+def test_every_matrix_row_is_a_route_of_the_app() -> None:
+    known = set(page_routes())
+    stale = {(c.method, c.route) for c in CASES} - known
+    assert not stale, f"rows for routes the app no longer has: {stale}"
+    # sanity: the enumeration sees the routes this file was written against
+    assert ("POST", "/admin/courses/{course_id:int}/enrollments/{user_id:int}/withdraw") in known
+    assert not any(path.startswith(("/api", "/static")) for _, path in known)
+
+
+_serial = itertools.count(1)
+
+
+async def _scene(services: Services, cast: Cast) -> dict[str, object]:
+    course = await make_course(services, cast.admin, title="Published Course",
+                               faculty_ids=[cast.faculty.id])
+    live = await make_live(services, cast.admin, course, starts_at=START + timedelta(days=2))
+    await make_on_demand(services, cast.admin, course)
+    draft = await make_course(services, cast.admin, title="Draft Course", published=False,
+                              faculty_ids=[cast.faculty.id])
+    draft_activity = await make_on_demand(services, cast.admin, draft, title="Draft module")
+    async with services.unit() as unit:
+        await unit.enrollment.enroll(course.id or 0, cast.learner.id or 0, actor=cast.learner)
+    return {
+        "course": course.id, "course_record": course, "activity": live.id,
+        "draft": draft.id, "draft_record": draft, "draft_activity": draft_activity.id,
+        "learner": cast.learner.id, "learner_email": cast.learner.email,
+    }
+
+
+def _check_denied(role: str, page: str) -> None:
+    text = text_of(page)
+    assert "Not allowed" in text, text
+    if role == "learner":
+        assert re.search(r"This needs the (faculty or admin|admin) role; your account is "
+                         r"learner\.", text), text
+    elif "This needs the admin role; your account is faculty." not in text:
+        assert "Only this course's faculty and administrators may do that." in text, text
+
+
+async def _try(http: Client, case: Case, ids: dict[str, object], role: str) -> None:
+    url = (case.url or case.route).format(**ids)
+    if case.method == "GET":
+        response = await http.get(url)
+    else:
+        response = await http.form(url, {k: v.format(**ids) for k, v in case.form.items()})
+    expected = case.expect[role]
+    where = f"{case.method} {url} as {role}" + (f" ({case.variant})" if case.variant else "")
+    if isinstance(expected, int):
+        assert response.status_code == expected, f"{where}: {response.status_code}"
+        if expected == 403:
+            _check_denied(role, response.text)
+        if expected == 404:
+            assert "Not found" in text_of(response.text), where
+        return
+    assert response.status_code == 303, f"{where}: {response.status_code} {response.text[:300]}"
+    location = response.headers["location"]
+    if expected is SIGN_IN:
+        if case.method == "GET":
+            assert location == f"/signin?next={quote(url)}", where
+        else:
+            # A form target cannot be opened with GET after signing in: never send them there.
+            parts = urlsplit(location)
+            assert parts.path == "/signin", where
+            assert parse_qs(parts.query).get("next", [""])[0] != url, where
+        return
+    assert re.fullmatch(expected.location.format(**ids), location), f"{where}: {location}"
+
+
+@pytest.mark.parametrize("method, route", page_routes(), ids=lambda v: str(v))
+async def test_route_permissions(
+    method: str, route: str, services: Services, cast: Cast, signed_in: SignedIn,
+    make_client: Callable[..., Client],
+) -> None:
+    cases = [c for c in CASES if (c.method, c.route) == (method, route)]
+    assert cases, (
+        f"{method} {route} has no row in CASES: write down who may use it "
+        "(anonymous, learner, other faculty, the course's faculty, admin)"
+    )
+    ids = await _scene(services, cast)
+    people = {"learner": cast.learner, "other_faculty": cast.other_faculty,
+              "faculty": cast.faculty, "admin": cast.admin}
+    for case in cases:
+        for role in ROLES:
+            http = make_client(f"10.200.{ROLES.index(role)}.{next(_serial) % 250}") \
+                if role == "anon" else await signed_in(people[role])
+            await http.get("/catalog")  # a visitor who has seen a page has a session
+            extra: dict[str, object] = {"n": next(_serial)}
+            if case.prepare:
+                extra.update(await case.prepare(services, cast, ids))
+            await _try(http, case, {**ids, **extra}, role)
