@@ -13,6 +13,10 @@ import uvicorn
 from app.settings import ConfigurationError, Settings
 
 
+# Signaling frames are JSON with SDP: far below this; bigger frames close the socket (1009).
+WS_MAX_BYTES = 256 * 1024
+
+
 def _settings() -> Settings:
     return Settings()
 
@@ -44,6 +48,7 @@ def serve(host: str | None, port: int | None, reload: bool) -> None:
         port=settings.port,
         reload=reload,
         proxy_headers=True,
+        ws_max_size=WS_MAX_BYTES,
         log_config=None,
         access_log=False,
     )

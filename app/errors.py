@@ -25,6 +25,8 @@ STATUS = {
     errors.AccountDisabled: 403,
     errors.SignupDisabled: 403,
     errors.ResetTokenInvalid: 400,
+    errors.SessionOver: 410,
+    errors.SessionNotYetOpen: 409,
 }
 
 TITLES = {
@@ -34,6 +36,7 @@ TITLES = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
+    410: "Gone",
     413: "Too large",
     422: "Check the form",
     429: "Slow down",

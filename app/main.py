@@ -15,6 +15,8 @@ from starlette.middleware.sessions import SessionMiddleware
 from app import migrate
 from app.auth import SessionBackend
 from app.errors import HANDLERS
+from app.join_tokens import JoinTokens
+from app.live import MediaEventRouter, sfu_config
 from app.logs import configure_logging
 from app.middleware.body_limit import BodyLimitMiddleware
 from app.middleware.csrf import CSRFMiddleware
@@ -23,8 +25,10 @@ from app.middleware.security_headers import SecurityHeadersMiddleware
 from app.routes import routes
 from app.seed import announce_demo, seed_demo
 from app.settings import Settings
+from app.signaling.rooms import LiveRooms
 from app.templating import make_templates
 from app.wiring import Services, build_services
+from media.sfu import Sfu
 
 log = structlog.get_logger(__name__)
 
@@ -47,11 +51,16 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             app.state.org_name = (await unit.accounts.organization()).name
         if settings.should_seed_demo:
             announce_demo(settings)
+        router = MediaEventRouter(services.bus)
+        sfu = Sfu(sfu_config(settings), router)
+        app.state.live_rooms = router.rooms = LiveRooms(sfu, services.clock)
         log.info("rounds.started", database=services.db.engine.url.get_backend_name(),
                  redis=bool(settings.redis_url), environment=settings.environment.value)
         try:
             yield
         finally:
+            await app.state.live_rooms.close_all()
+            await sfu.close()
             await services.close()
             log.info("rounds.stopped")
 
@@ -80,5 +89,6 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.state.settings = settings
     app.state.services = services
     app.state.templates = make_templates()
+    app.state.join_tokens = JoinTokens(services.secret_key)
     app.state.org_name = "Rounds"
     return app

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from app.api.routes import api_routes
-from app.pages import auth, catalog, dashboard, health, profile
+from app.pages import auth, catalog, dashboard, health, live, profile
 from app.pages.admin import activities, courses, enrollments, users
+from app.signaling.endpoint import room_socket
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -39,6 +40,9 @@ def routes() -> list[BaseRoute]:
         Route("/courses/{course_id:int}/enroll", catalog.enroll, methods=["POST"]),
         Route("/courses/{course_id:int}/unenroll", catalog.unenroll, methods=["POST"]),
         Route("/activities/{activity_id:int}", catalog.activity_page, name="activity"),
+        Route("/activities/{activity_id:int}/live", live.room_page, name="live_room"),
+        Route("/activities/{activity_id:int}/live/token", live.fresh_token, methods=["POST"]),
+        WebSocketRoute("/rooms/{room_id}/ws", room_socket, name="room_socket"),
         # administration
         Route("/admin/courses", courses.course_list, name="admin_courses"),
         Route("/admin/courses/new", courses.new_course_page),

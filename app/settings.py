@@ -49,6 +49,17 @@ class Settings(BaseSettings):
     smtp_url: str = Field(default="", alias="SMTP_URL")
     mail_from: str = Field(default="Rounds <rounds@localhost>", alias="MAIL_FROM")
 
+    # live rooms (WebRTC)
+    # Comma-separated stun:/turn: URLs, e.g. "stun:turn.example.org:3478,turn:turn.example.org:3478"
+    ice_servers: str = Field(default="", alias="ICE_SERVERS")
+    turn_username: str = Field(default="", alias="TURN_USERNAME")
+    turn_credential: str = Field(default="", alias="TURN_CREDENTIAL")
+    # Comma-separated local IP addresses to offer as host candidates; empty: all but loopback.
+    rtc_host_addresses: str = Field(default="", alias="RTC_HOST_ADDRESSES")
+    # "50000-50999": the UDP ports media uses (open them in the firewall); empty: any.
+    rtc_udp_ports: str = Field(default="", alias="RTC_UDP_PORTS")
+    max_participants_per_room: int = Field(default=100, alias="MAX_PARTICIPANTS_PER_ROOM", ge=2)
+
     # start-up behaviour
     seed_demo: bool | None = Field(default=None, alias="SEED_DEMO")
     migrate_on_start: bool = Field(default=True, alias="MIGRATE_ON_START")
@@ -64,6 +75,31 @@ class Settings(BaseSettings):
         if value not in ("", "console", "json"):
             raise ValueError("LOG_FORMAT must be 'console' or 'json'")
         return value
+
+    @field_validator("rtc_udp_ports")
+    @classmethod
+    def _port_range(cls, value: str) -> str:
+        if value:
+            low, sep, high = value.partition("-")
+            if not (sep and low.isdigit() and high.isdigit() and 1 <= int(low) <= int(high)
+                    <= 65535):
+                raise ValueError("RTC_UDP_PORTS must look like 50000-50999")
+        return value
+
+    @property
+    def udp_port_range(self) -> tuple[int, int] | None:
+        if not self.rtc_udp_ports:
+            return None
+        low, _, high = self.rtc_udp_ports.partition("-")
+        return int(low), int(high)
+
+    @property
+    def ice_server_urls(self) -> list[str]:
+        return [u.strip() for u in self.ice_servers.split(",") if u.strip()]
+
+    @property
+    def host_addresses(self) -> list[str]:
+        return [a.strip() for a in self.rtc_host_addresses.split(",") if a.strip()]
 
     @property
     def is_production(self) -> bool:

@@ -12,12 +12,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import Database
 from app.mail import Mailer
+from app.routing.base import Bus
+from app.routing.local import LocalBus
+from app.routing.redis import RedisBus
 from app.settings import Settings
 from app.throttle import LoginThrottle
 from courses.accounts import AccountService
 from courses.catalog import CatalogService
 from courses.clock import Clock, SystemClock
 from courses.enrollment import EnrollmentService
+from courses.live_sessions import LiveSessionService
 from courses.passwords import Passwords
 
 
@@ -41,6 +45,10 @@ class Unit:
     def enrollment(self) -> EnrollmentService:
         return EnrollmentService(self.session, self.clock)
 
+    @cached_property
+    def live(self) -> LiveSessionService:
+        return LiveSessionService(self.session, self.clock)
+
 
 @dataclass
 class Services:
@@ -51,6 +59,7 @@ class Services:
     throttle: LoginThrottle
     mailer: Mailer
     secret_key: str
+    bus: Bus
     redis: Redis | None = None
     extras: dict[str, object] = field(default_factory=dict)
 
@@ -60,6 +69,7 @@ class Services:
             yield Unit(session, self.passwords, self.clock)
 
     async def close(self) -> None:
+        await self.bus.close()
         await self.db.dispose()
         if self.redis is not None:
             await self.redis.aclose()
@@ -80,5 +90,6 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
         ),
         mailer=Mailer(settings.smtp_url, settings.mail_from),
         secret_key=settings.resolve_secret_key(),
+        bus=RedisBus(redis) if redis is not None else LocalBus(),
         redis=redis,
     )

@@ -59,6 +59,14 @@ class EnrollmentClosed(DomainError):
     code = "enrollment_closed"
 
 
+class SessionOver(DomainError):
+    code = "session_over"
+
+
+class SessionNotYetOpen(DomainError):
+    code = "session_not_open"
+
+
 class InvalidCredentials(DomainError):
     code = "invalid_credentials"
 

@@ -1,0 +1,1 @@
+"""How facts travel between processes: the event bus, in-process or over Redis pub/sub."""

@@ -1,0 +1,103 @@
+"""Client messages of signaling protocol v1, validated with clear errors."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+MAX_MESSAGE_BYTES = 128 * 1024
+MAX_SDP_CHARS = 100_000
+
+
+class ProtocolError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Join(_Message):
+    type: Literal["join"]
+    token: str = Field(min_length=1, max_length=4096)
+    v: int = 1
+
+
+TrackSource = Literal["microphone", "camera", "screen"]
+
+
+class Offer(_Message):
+    type: Literal["offer"]
+    sdp: str = Field(min_length=1, max_length=MAX_SDP_CHARS)
+    tracks: dict[Annotated[str, Field(max_length=128)], TrackSource] = Field(
+        default_factory=dict, max_length=16
+    )
+
+
+class Answer(_Message):
+    type: Literal["answer"]
+    sdp: str = Field(min_length=1, max_length=MAX_SDP_CHARS)
+
+
+class Candidate(_Message):
+    model_config = ConfigDict(extra="ignore", frozen=True)  # browsers add usernameFragment
+
+    type: Literal["candidate"]
+    candidate: str | None = Field(default=None, max_length=2048)
+    sdpMid: str | None = Field(default=None, max_length=64)
+    sdpMLineIndex: int | None = Field(default=None, ge=0, le=1024)
+
+
+class Mute(_Message):
+    type: Literal["mute"]
+    kind: Literal["audio", "video"]
+    muted: bool
+
+
+class Leave(_Message):
+    type: Literal["leave"]
+
+
+class Ping(_Message):
+    type: Literal["ping"]
+
+
+class CloseRoom(_Message):
+    type: Literal["close_room"]
+
+
+ClientMessage = Join | Offer | Answer | Candidate | Mute | Leave | Ping | CloseRoom
+_ADAPTER: TypeAdapter[ClientMessage] = TypeAdapter(
+    Annotated[ClientMessage, Field(discriminator="type")]
+)
+KNOWN_TYPES = ("join", "offer", "answer", "candidate", "mute", "leave", "ping", "close_room")
+
+
+def parse(raw: str) -> ClientMessage:
+    """One client frame as a message, or ProtocolError saying what is wrong with it."""
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raise ProtocolError("too_large", f"Messages are limited to {MAX_MESSAGE_BYTES} bytes.")
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise ProtocolError("bad_json", f"The message is not valid JSON: {exc}.") from None
+    if not isinstance(data, dict):
+        raise ProtocolError("bad_message", "A message is a JSON object with a 'type'.")
+    kind = data.get("type")
+    if kind not in KNOWN_TYPES:
+        raise ProtocolError(
+            "unknown_type", f"Unknown message type {kind!r}; known: {', '.join(KNOWN_TYPES)}."
+        )
+    try:
+        return _ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())[1:]) or "message"
+        raise ProtocolError(
+            "bad_message", f"{kind}: {where}: {first.get('msg', 'invalid')}."
+        ) from None

@@ -1,0 +1,217 @@
+"""The live rooms this process serves: presence, opening and closing, event fan-out.
+
+media.sfu forwards the media; this keeps what the people in the room see of each other
+(who is here, whose stream is whose, who speaks, who is muted) and the room's schedule.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from app.join_tokens import JoinGrant
+from app.signaling.outbox import Outbox
+from media import events
+from media.sfu import Grants, Participant, ParticipantInfo, Room, Sfu
+from media.sfu.errors import SfuError
+
+log = structlog.get_logger(__name__)
+
+ROOM_CLOSED = 4410
+
+
+@dataclass
+class Presence:
+    participant_id: str
+    user_id: int
+    display_name: str
+    role: str
+    is_host: bool
+    outbox: Outbox
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "participant_id": self.participant_id,
+            "user_id": self.user_id,
+            "display_name": self.display_name,
+            "role": self.role,
+            "is_host": self.is_host,
+        }
+
+
+@dataclass
+class LiveRoom:
+    room_id: str
+    title: str
+    starts_at: datetime
+    closes_at: datetime
+    present: dict[str, Presence] = field(default_factory=dict)
+    opened: asyncio.Event = field(default_factory=asyncio.Event)
+    closed_by_host: bool = False
+    timers: list[asyncio.TimerHandle] = field(default_factory=list)
+
+    def broadcast(self, message: dict[str, Any], *, skip: str | None = None) -> None:
+        for presence in self.present.values():
+            if presence.participant_id != skip:
+                presence.outbox.send(message)
+
+
+def _screens(sfu_room: Room | None) -> list[str]:
+    """The stream ids that carry a screen share, so clients can lay them out as such."""
+    if sfu_room is None:
+        return []
+    return sorted({t.stream_id for t in sfu_room.tracks() if t.source == "screen"})
+
+
+class LiveRooms:
+    def __init__(self, sfu: Sfu, clock: Any) -> None:
+        self.sfu = sfu
+        self.clock = clock
+        self._rooms: dict[str, LiveRoom] = {}
+
+    def room(self, grant: JoinGrant) -> LiveRoom:
+        room = self._rooms.get(grant.room_id)
+        if room is None:
+            room = LiveRoom(
+                room_id=grant.room_id,
+                title=grant.title,
+                starts_at=datetime.fromisoformat(grant.starts_at),
+                closes_at=datetime.fromisoformat(grant.closes_at),
+            )
+            self._rooms[grant.room_id] = room
+            self._schedule(room)
+        return room
+
+    def _schedule(self, room: LiveRoom) -> None:
+        loop = asyncio.get_running_loop()
+        now = self.clock.now()
+        to_start = (room.starts_at - now).total_seconds()
+        if to_start <= 0:
+            room.opened.set()
+        else:
+            room.timers.append(loop.call_later(to_start, self._open_on_schedule, room))
+        to_close = max(0.0, (room.closes_at - now).total_seconds())
+        room.timers.append(
+            loop.call_later(to_close, lambda: asyncio.ensure_future(
+                self.close(room.room_id, "The scheduled session has ended.")
+            ))
+        )
+
+    def _open_on_schedule(self, room: LiveRoom) -> None:
+        if not room.closed_by_host:
+            room.opened.set()
+            log.info("room.opened", room_id=room.room_id, by="schedule")
+
+    def is_open(self, room: LiveRoom, grant: JoinGrant) -> bool:
+        if grant.is_host:
+            return True
+        return room.opened.is_set() and not room.closed_by_host
+
+    async def enter(self, room: LiveRoom, grant: JoinGrant, participant_id: str,
+                    outbox: Outbox) -> Participant:
+        """Put the person in the SFU room and tell the others; a host opens the room."""
+        if grant.is_host and not room.opened.is_set():
+            log.info("room.opened", room_id=room.room_id, by="host", user_id=grant.user_id)
+        if grant.is_host:
+            room.closed_by_host = False
+            room.opened.set()
+        participant = self.sfu.room(room.room_id).join(
+            participant_id,
+            ParticipantInfo(
+                user_id=grant.user_id,
+                display_name=grant.display_name,
+                role=grant.role,
+                grants=Grants(
+                    can_publish=grant.can_publish,
+                    can_subscribe=grant.can_subscribe,
+                    can_share_screen=grant.can_share_screen,
+                    is_host=grant.is_host,
+                ),
+            ),
+        )
+        presence = Presence(participant_id, grant.user_id, grant.display_name, grant.role,
+                            grant.is_host, outbox)
+        room.present[participant_id] = presence
+        room.broadcast({"type": "participant_joined", "participant": presence.public()},
+                       skip=participant_id)
+        log.info("room.entered", room_id=room.room_id, participant_id=participant_id,
+                 user_id=grant.user_id, role=grant.role)
+        return participant
+
+    def snapshot(self, room: LiveRoom) -> dict[str, Any]:
+        sfu_room = self.sfu.get_room(room.room_id)
+        return {
+            "participants": [p.public() for p in room.present.values()],
+            "streams": sfu_room.stream_owners() if sfu_room else {},
+            "screens": _screens(sfu_room),
+            "active_speaker": sfu_room.active_speaker if sfu_room else None,
+            "muted": {
+                pid: {k: p.is_muted(k) for k in ("audio", "video")}
+                for pid, p in ((pid, sfu_room.participant(pid)) for pid in room.present)
+                if p is not None
+            } if sfu_room else {},
+        }
+
+    async def leave(self, room_id: str, participant_id: str, reason: events.LeaveReason) -> None:
+        room = self._rooms.get(room_id)
+        if room is None or room.present.pop(participant_id, None) is None:
+            return
+        sfu_room = self.sfu.get_room(room_id)
+        if sfu_room is not None:
+            with contextlib.suppress(SfuError):
+                await sfu_room.leave(participant_id, reason)
+        room.broadcast({"type": "participant_left", "participant_id": participant_id,
+                        "reason": reason})
+        log.info("room.left", room_id=room_id, participant_id=participant_id, reason=reason)
+
+    async def close(self, room_id: str, reason: str, *, by_host: bool = False) -> None:
+        """End the session for everyone in the room."""
+        room = self._rooms.get(room_id)
+        if room is None:
+            return
+        if by_host:
+            room.closed_by_host = True
+            room.opened.clear()
+        else:
+            self._rooms.pop(room_id, None)
+            for timer in room.timers:
+                timer.cancel()
+        for presence in list(room.present.values()):
+            presence.outbox.send({"type": "room_closed", "reason": reason})
+            presence.outbox.close(ROOM_CLOSED, "room closed")
+        room.present.clear()
+        await self.sfu.close_room(room_id)
+        log.info("room.closed", room_id=room_id, reason=reason, by_host=by_host)
+
+    async def close_all(self) -> None:
+        for room_id in list(self._rooms):
+            await self.close(room_id, "The server is restarting; rejoin in a moment.")
+
+    def on_media_event(self, event: events.MediaEvent) -> None:
+        """Fan the SFU's facts out to the people in the room."""
+        room = self._rooms.get(event.room_id)
+        if room is None:
+            return
+        if isinstance(event, events.TrackPublished | events.TrackUnpublished):
+            sfu_room = self.sfu.get_room(event.room_id)
+            room.broadcast({"type": "streams",
+                            "streams": sfu_room.stream_owners() if sfu_room else {},
+                            "screens": _screens(sfu_room)})
+        elif isinstance(event, events.ActiveSpeakerChanged):
+            room.broadcast({"type": "active_speaker", "participant_id": event.participant_id})
+        elif isinstance(event, events.MuteChanged):
+            room.broadcast({"type": "mute", "participant_id": event.participant_id,
+                            "kind": event.kind, "muted": event.muted})
+        elif isinstance(event, events.ParticipantLeft) and event.reason == "dropped":
+            presence = room.present.pop(event.participant_id, None)
+            if presence is not None:
+                presence.outbox.send({"type": "error", "code": "connection_lost",
+                                      "message": "Your media connection was lost; rejoining."})
+                presence.outbox.close(4000, "media connection lost")
+                room.broadcast({"type": "participant_left",
+                                "participant_id": event.participant_id, "reason": "dropped"})
