@@ -24,6 +24,7 @@ from courses.errors import (
 )
 from courses.inputs import ActivityInput, CourseInput
 from courses.models import Activity, ActivityKind, Course, CourseFaculty, CourseTag, Role, User
+from courses.models.types import MAX_ID
 from courses.querying import contains
 from courses.validation import parse
 
@@ -281,7 +282,7 @@ class CatalogService:
         ids = sorted(set(user_ids))
         if ids:
             # Ids beyond a 32-bit column name nobody; PostgreSQL refuses to compare them.
-            storable = [i for i in ids if 0 < i <= 2**31 - 1]
+            storable = [i for i in ids if 0 < i <= MAX_ID]
             found = await self.session.exec(
                 select(User.id).where(
                     col(User.id).in_(storable),

@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, Response
 
 from app.api.courses import course_id
 from app.api.json import only_fields, read_json, text_field
-from app.api.params import MAX_ID, path_id
+from app.api.params import path_id
 from app.api.serializers import counts_json, enrollment_state_json, roster_entry_json
 from app.auth import require_admin, require_teacher, require_user, services_of
 from app.wiring import Unit
@@ -18,6 +18,7 @@ from courses.accounts import normalize_email
 from courses.enrollment import EnrollmentState
 from courses.errors import InvalidInput, UserNotFound
 from courses.models import EnrollmentStatus, User
+from courses.models.types import MAX_ID
 
 log = structlog.get_logger(__name__)
 

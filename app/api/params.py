@@ -5,9 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from courses.errors import InvalidInput, NotFound
-
-# Ids are 32-bit on PostgreSQL; a larger one names nothing, and must not reach the database.
-MAX_ID = 2**31 - 1
+from courses.models.types import MAX_ID
 
 
 def path_id(request: Request, name: str, missing: type[NotFound], what: str) -> int:

@@ -7,6 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from app.api.params import path_id
 from app.middleware.csrf import FIELD as CSRF_FIELD
 from courses.errors import ActivityNotFound, CourseNotFound, NotFound, UserNotFound
 
@@ -51,9 +52,6 @@ def render(
     return response
 
 
-# Ids are 32-bit on PostgreSQL (and 64-bit on SQLite): a larger one names nothing, and must
-# not reach the database, whose driver would fail on it.
-MAX_ID = 2**31 - 1
 _MISSING: dict[str, tuple[type[NotFound], str]] = {
     "course_id": (CourseNotFound, "course"),
     "activity_id": (ActivityNotFound, "activity"),
@@ -63,8 +61,5 @@ _MISSING: dict[str, tuple[type[NotFound], str]] = {
 
 def path_int(request: Request, name: str) -> int:
     """The ``{name:int}`` path parameter; a 404 when no row could have that id."""
-    value: int = request.path_params[name]
-    if not 0 < value <= MAX_ID:
-        missing, what = _MISSING.get(name, (NotFound, "record"))
-        raise missing(f"There is no {what} with id {value}.")
-    return value
+    missing, what = _MISSING.get(name, (NotFound, "record"))
+    return path_id(request, name, missing, what)
