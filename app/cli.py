@@ -12,7 +12,6 @@ import uvicorn
 
 from app.settings import ConfigurationError, Settings
 
-
 # Signaling frames are JSON with SDP: far below this; bigger frames close the socket (1009).
 WS_MAX_BYTES = 256 * 1024
 
