@@ -9,11 +9,15 @@ taken over here, because aiortc's receiver always decodes and its sender always 
   ``negotiated``.
 - ``RtpEndpoint`` wraps ``datagram_received`` of the ICE connection's sockets: SRTP and SRTCP
   are unprotected here with the DTLS transport's own libsrtp sessions and handed over as clear
-  packets; STUN and DTLS go on to aioice and aiortc as before. Clear packets written into
-  ``RtpEndpoint.out`` are protected in that same buffer and sent with the selected pair's
-  ``sendto``. ``refresh`` (every RTCP interval) hooks any socket not hooked yet and follows
-  the selected pair if it changes (a re-nomination). aiortc keeps one ICE session per peer
-  connection; ICE restarts are refused at negotiation rather than silently broken.
+  packets; STUN and DTLS go on to aioice and aiortc as before. When an RTP packet arrives, what
+  else already waits in that socket is read too (through a duplicate of the socket), and
+  packets of the ``urgent`` SSRCs (the participant's audio) are handled first: a video
+  keyframe fanned out to a hundred subscribers takes tens of milliseconds, and audio should
+  not queue behind it. Clear packets written into ``RtpEndpoint.out`` are protected in that
+  same buffer and sent with the selected pair's ``sendto``. ``refresh`` (every RTCP interval)
+  hooks any socket not hooked yet and follows the selected pair if it changes (a
+  re-nomination). aiortc keeps one ICE session per peer connection; ICE restarts are refused
+  at negotiation rather than silently broken.
 - ``restrict_gathering`` makes a connection gather host candidates only on the configured
   addresses (127.0.0.1 included, which aioice leaves out) and ports.
 
@@ -27,7 +31,8 @@ import asyncio
 import ipaddress
 import random
 import socket
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +58,9 @@ TESTED_VERSIONS = {"aiortc": "1.16", "aioice": "0.13", "pylibsrtp": "1.0"}
 """Minor versions this shim is tested with; pin them (pyproject) to these."""
 
 MAX_PACKET = 1500
+MAX_BATCH = 64
+"""Datagrams one socket may read ahead per event-loop callback (others get their turn)."""
+_MAX_DATAGRAM = 65535
 _SRTP_TRAILER = 148  # pylibsrtp's SRTP_MAX_SRTCP_TRAILER_LEN
 _PARKED = "_rounds_parked"
 _GATHERING = "_rounds_gathering"
@@ -87,12 +95,27 @@ async def _not_started(parameters: object) -> None:
     return None
 
 
+IDLE_RECEIVER_STATE = (
+    "_RTCRtpReceiver__jitter_buffer",
+    "_RTCRtpReceiver__nack_generator",
+    "_RTCRtpReceiver__remote_bitrate_estimator",
+)
+"""What aiortc's receiver builds up front and only its (never started) receive path uses:
+about 100 kB per video m-line, mostly a bitrate estimator's 1000-slot rate counter."""
+
+
 def park(transceiver: RTCRtpTransceiver) -> None:
-    """Keep aiortc's sender and receiver of this transceiver from ever starting."""
+    """Keep aiortc's sender and receiver of this transceiver from ever starting, and drop
+    the receiver's state for a receive path that will never run (a parked receiver is never
+    registered with the DTLS transport, so no packet can reach it)."""
     if getattr(transceiver, _PARKED, False):
         return
     transceiver.sender.send = _not_started  # type: ignore[method-assign]
-    transceiver.receiver.receive = _not_started  # type: ignore[method-assign]
+    receiver = transceiver.receiver
+    receiver.receive = _not_started  # type: ignore[method-assign]
+    for name in IDLE_RECEIVER_STATE:
+        if getattr(receiver, name, None) is not None:
+            setattr(receiver, name, None)
     setattr(transceiver, _PARKED, True)
 
 
@@ -291,6 +314,10 @@ class RtpEndpoint:
         self._tx_ctx: Any = None
         self._connection: aioice.Connection | None = None
         self._hooked: dict[int, Callable[[bytes, Any], None]] = {}
+        self._sockets: list[socket.socket] = []
+        """Duplicates of the hooked sockets, to read ahead what waits in them."""
+        self.urgent: Collection[int] = frozenset()
+        """SSRCs whose packets are handled before others waiting in the same socket."""
         self._sendto: Callable[[Any, Any], None] | None = None
         self._addr: Any = None
         self.ready = False
@@ -323,7 +350,9 @@ class RtpEndpoint:
             if id(protocol) not in self._hooked:
                 original = protocol.datagram_received
                 self._hooked[id(protocol)] = original
-                protocol.datagram_received = self._hook(original)  # type: ignore[method-assign,assignment]
+                protocol.datagram_received = self._hook(  # type: ignore[method-assign,assignment]
+                    original, self._duplicate(protocol)
+                )
         pair = connection._nominated.get(1)
         if pair is not None:
             self._sendto = pair.protocol.transport.sendto
@@ -334,16 +363,36 @@ class RtpEndpoint:
         self._sendto = None
         self._on_rtp = _drop_rtp
         self._on_rtcp = _drop_rtcp
+        for sock in self._sockets:
+            sock.close()
+        self._sockets.clear()
 
-    def _hook(self, original: Callable[[bytes, Any], None]) -> Callable[[bytes, Any], None]:
+    def _duplicate(self, protocol: Any) -> socket.socket | None:
+        """A socket object of our own on the protocol's socket (asyncio lends none)."""
+        transport = getattr(protocol, "transport", None)
+        lent = transport.get_extra_info("socket") if transport is not None else None
+        if lent is None:
+            return None
+        try:
+            sock: socket.socket = lent.dup()
+            sock.setblocking(False)
+        except OSError:
+            return None
+        self._sockets.append(sock)
+        return sock
+
+    def _hook(
+        self, original: Callable[[bytes, Any], None], sock: socket.socket | None
+    ) -> Callable[[bytes, Any], None]:
         rx_cdata = self._rx_cdata
         rx_view = self._rx_view
         rx_length = self._rx_length
         unprotect = lib.srtp_unprotect
         unprotect_rtcp = lib.srtp_unprotect_rtcp
+        first: deque[tuple[bytes, Any]] = deque()
+        later: deque[tuple[bytes, Any]] = deque()
 
-        def datagram_received(data: bytes, addr: Any) -> None:
-            self.datagrams += 1
+        def handle(data: bytes, addr: Any) -> None:
             n = len(data)
             if n < 12 or not 127 < data[0] < 192 or not self.ready:
                 original(data, addr)  # STUN, DTLS, or before SRTP: aioice and aiortc's way
@@ -362,6 +411,35 @@ class RtpEndpoint:
                 self.errors += 1
                 if self.errors <= 3:
                     log.exception("packet handling failed", errors=self.errors)
+
+        def queue(data: bytes, addr: Any) -> None:
+            if (
+                len(data) >= 12
+                and 127 < data[0] < 192
+                and not 191 < data[1] < 224
+                and int.from_bytes(data[8:12], "big") in self.urgent
+            ):
+                first.append((data, addr))
+            else:
+                later.append((data, addr))
+
+        def datagram_received(data: bytes, addr: Any) -> None:
+            if sock is None or len(data) < 12 or not 127 < data[0] < 192 or not self.ready:
+                self.datagrams += 1
+                handle(data, addr)
+                return
+            # SRTP or SRTCP: read ahead what already waits, and take urgent packets first
+            queue(data, addr)
+            budget = MAX_BATCH
+            while first or later:
+                while budget > 0:
+                    try:
+                        queue(*sock.recvfrom(_MAX_DATAGRAM))
+                    except OSError:  # BlockingIOError: nothing more waits
+                        break
+                    budget -= 1
+                self.datagrams += 1
+                handle(*(first.popleft() if first else later.popleft()))
 
         return datagram_received
 

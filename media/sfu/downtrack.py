@@ -1,9 +1,10 @@
 """DownTrack: one subscriber's copy of one published track.
 
 It owns the subscriber side of forwarding: the header rewriter (SSRC, payload type, offsets,
-extension ids), the history that answers NACKs, the counters its sender reports carry, and
-the rule that video starts at a keyframe. Its source can change (a re-publish, a new SSRC, a
-pause) without the subscriber seeing a gap in sequence numbers or a timestamp jump.
+extension ids), the runs it was sent (to answer NACKs from its source's shared history), the
+counters its sender reports carry, and the rule that video starts at a keyframe. Its source
+can change (a re-publish, a new SSRC, a pause) without the subscriber seeing a gap in sequence
+numbers or a timestamp jump.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from aiortc import RTCRtpTransceiver
 
 from . import codecs
 from ._aiortc_shim import NegotiatedMedia, RtpEndpoint
-from .nack import PacketHistory, write_rtx
+from .nack import SLOT_SIZE, SentRuns, write_rtx
 from .rewrite import HeaderRewriter
 from .rtcp import SenderInfo, pack_sr
 
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 
 KEYFRAME_RETRY = 1.0
 """Seconds between keyframe requests while a subscription waits for one."""
+_SCRATCH = memoryview(bytearray(SLOT_SIZE))
+"""Where a retransmission is rebuilt before it is wrapped (the SFU runs on one thread)."""
 
 
 class DownTrack:
@@ -35,7 +38,6 @@ class DownTrack:
         "_subscriber_extensions",
         "_subscriber_pt",
         "endpoint",
-        "history",
         "keyframe_requests",
         "octets",
         "packets",
@@ -44,6 +46,7 @@ class DownTrack:
         "rtx_pt",
         "rtx_seq",
         "rtx_ssrc",
+        "sent",
         "source",
         "stream_id",
         "track_id",
@@ -63,7 +66,9 @@ class DownTrack:
         self.transceiver: RTCRtpTransceiver | None = None
         self.rewriter: HeaderRewriter | None = None
         self.endpoint: RtpEndpoint | None = None
-        self.history: PacketHistory | None = None
+        self.sent: SentRuns | None = None
+        """Set when the subscriber negotiated NACK: which runs it was sent, to answer from
+        the source's shared history."""
         self.rtx_pt = -1
         self.rtx_ssrc = 0
         self._rng = rng or random.Random()  # noqa: S311 - RTP initial values
@@ -101,6 +106,7 @@ class DownTrack:
             return False
         if self.rewriter is None or self.rewriter.ssrc != media.ssrc:
             self.rewriter = HeaderRewriter(media.ssrc, source.clock_rate, self._rng)
+            self.sent = None  # another sequence space: earlier runs no longer apply
         self._subscriber_pt = codec.payloadType
         self._subscriber_extensions = dict(media.header_extensions)
         rewriter = self.rewriter
@@ -114,10 +120,12 @@ class DownTrack:
         self.rtx_pt = rtx.payloadType if rtx is not None and rtx.payloadType is not None else -1
         self.rtx_ssrc = media.rtx_ssrc
         if codecs.has_feedback(codec, "nack"):
-            if self.history is None:
-                self.history = PacketHistory(self._history_size)
+            if self.sent is None:
+                self.sent = SentRuns(self._history_size)
+            source.forwarder.keep_history(self._history_size)
         else:
-            self.history = None
+            self.sent = None
+        rewriter.runs = self.sent
         return True
 
     def activate(self, endpoint: RtpEndpoint) -> None:
@@ -142,6 +150,8 @@ class DownTrack:
         attached = self._attached
         self.deactivate()
         self.source = source
+        if self.sent is not None:
+            source.forwarder.keep_history(self._history_size)
         if self.rewriter is not None:
             self._map_source()
             self.rewriter.resync()
@@ -196,33 +206,44 @@ class DownTrack:
             return
         self.packets += 1
         self.octets += n
-        history = self.history
-        if history is not None:
-            history.store(out_seq, out, n)
         endpoint.send_rtp(n)  # type: ignore[union-attr]
 
     def retransmit(self, lost: list[int]) -> int:
-        """Answer a NACK from the history; returns how many packets went out again."""
-        history = self.history
+        """Answer a NACK from the source's history; returns how many packets went out again."""
+        sent = self.sent
         endpoint = self.endpoint
-        if history is None or endpoint is None or not self._attached:
+        rewriter = self.rewriter
+        if sent is None or endpoint is None or rewriter is None or not self._attached:
             return 0
-        sent = 0
+        forwarder = self.source.forwarder
+        history = forwarder.history
+        if history is None:
+            return 0
+        count = 0
         for seq in lost:
-            packet = history.get(seq)
-            if packet is None:
+            found = sent.find(seq, rewriter.last_seq)
+            if found is None:
                 continue
+            source_seq, ts_offset, ssrc = found
+            packet = history.get(source_seq, ssrc)
+            if packet is None or not sent.may_resend(seq):
+                continue
+            if rewriter.plan is not None:
+                forwarder.replan(packet, rewriter.plan)
+            if not rewriter.write_again(_SCRATCH, packet, seq, ts_offset):
+                continue
+            n = len(packet)
             if self.rtx_pt >= 0:
-                n = write_rtx(endpoint.out, packet, self.rtx_pt, self.rtx_seq, self.rtx_ssrc)
+                n = write_rtx(endpoint.out, _SCRATCH[:n], self.rtx_pt, self.rtx_seq,
+                              self.rtx_ssrc)
                 self.rtx_seq = (self.rtx_seq + 1) & 0xFFFF
             else:
-                n = len(packet)
-                endpoint.out[:n] = packet
+                endpoint.out[:n] = _SCRATCH[:n]
             if n:
                 endpoint.send_rtp(n)
-                sent += 1
-        self.retransmitted += sent
-        return sent
+                count += 1
+        self.retransmitted += count
+        return count
 
     def sender_report(self, now: float) -> bytes | None:
         """An SR in this subscriber's timeline, extrapolated from the publisher's last SR so

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from .codecs import KeyframeTest
-from .nack import header_length
+from .nack import PacketHistory, header_length
 from .reception import ReceptionStats
 from .rewrite import (
     URI_ABS_SEND_TIME,
@@ -46,6 +46,7 @@ class Forwarder:
         "_plans",
         "downtracks",
         "extension_ids",
+        "history",
         "keyframe_test",
         "media_pt",
         "packets",
@@ -90,6 +91,14 @@ class Forwarder:
         self._missing: dict[int, None] = {}
         """Sequence numbers asked for again and not yet arrived (oldest first)."""
         self.repaired = 0
+        self.history: PacketHistory | None = None
+        """What was forwarded lately, for the subscribers' NACKs; made by the first
+        subscription that negotiated NACK (``keep_history``)."""
+
+    def keep_history(self, size: int) -> PacketHistory:
+        if self.history is None or self.history.size < size:
+            self.history = PacketHistory(size)
+        return self.history
 
     def forward(self, pkt: memoryview, n: int) -> None:
         b0 = pkt[0]
@@ -131,9 +140,28 @@ class Forwarder:
         keyframe = False
         if self.waiting and self.keyframe_test is not None:
             keyframe = self.keyframe_test(pkt, offset, n)
+        history = self.history
+        if history is not None:
+            history.store(seq, ssrc, pkt, n)
         src = pkt[:n]
         for downtrack in self.downtracks:
             downtrack.forward(src, n, b1, seq, ts, keyframe, now)
+
+    def replan(self, pkt: memoryview, plan: ExtensionPlan) -> None:
+        """Set ``plan`` up for an already forwarded packet (a retransmission): the next
+        ``forward`` sets every plan up for its own packet again."""
+        n = len(pkt)
+        offset = 12 + ((pkt[0] & 0x0F) << 2)
+        if pkt[0] & 0x10 and n >= offset + 4:
+            profile, words = _EXTENSION_HEADER.unpack_from(pkt, offset)
+            start = offset + 4
+            end = start + (words << 2)
+            if end <= n:
+                layout = self._layout
+                layout.parse(pkt, start, end, profile)
+                plan.apply(pkt, layout, start, end)
+                return
+        plan.clear()
 
     def _sequence_break(self, seq: int) -> None:
         """A gap (ask the publisher again for what is missing) or a late packet."""

@@ -1,8 +1,12 @@
-"""Answering NACKs (RFC 4585 6.2.1) from a per-subscriber history of what was sent, as RTX
+"""Answering NACKs (RFC 4585 6.2.1) from the history of what was forwarded, as RTX
 (RFC 4588) where the subscriber negotiated it, else as the same packet again.
 
-The history is one preallocated block of fixed slots indexed by sequence number: storing a
-packet is a copy into its slot, never an allocation.
+One history per published track, not per subscriber: every subscriber is sent the same
+packet with its own fixed header (SSRC, payload type, sequence number and timestamp shifted by
+its run's offsets) and extension ids, so a retransmission is rebuilt from the shared copy with
+the offsets of the run it was sent in (``SentRuns``). The history is one preallocated block of
+fixed slots indexed by sequence number: storing a packet is one copy into its slot, once per
+incoming packet, whatever the number of subscribers.
 """
 
 from __future__ import annotations
@@ -12,11 +16,15 @@ from array import array
 
 SLOT_SIZE = 1500
 MAX_RESENDS = 3
+MAX_RUNS = 4
+"""Runs (a new source, a resume after a pause) a subscriber's NACKs can still reach into."""
 _FIXED_FIELDS = struct.Struct("!BHII")
 
 
 class PacketHistory:
-    __slots__ = ("_lengths", "_mask", "_resends", "_seqs", "_view")
+    """The last ``size`` packets of one source, as forwarded, by the source's numbering."""
+
+    __slots__ = ("_lengths", "_mask", "_seqs", "_ssrcs", "_view")
 
     def __init__(self, size: int) -> None:
         if size <= 0 or size & (size - 1):
@@ -25,10 +33,14 @@ class PacketHistory:
         self._view = memoryview(bytearray(size * SLOT_SIZE))
         self._lengths = array("H", bytes(2 * size))
         self._seqs = array("l", [-1]) * size
-        self._resends = array("B", bytes(size))
+        self._ssrcs = array("q", [-1]) * size
 
-    def store(self, seq: int, packet: memoryview, n: int) -> None:
-        """Keep the clear, already rewritten packet that was sent with sequence number seq."""
+    @property
+    def size(self) -> int:
+        return self._mask + 1
+
+    def store(self, seq: int, ssrc: int, packet: memoryview, n: int) -> None:
+        """Keep the packet the source sent with this sequence number and SSRC."""
         if n > SLOT_SIZE:
             return
         slot = seq & self._mask
@@ -36,16 +48,55 @@ class PacketHistory:
         self._view[at : at + n] = packet[:n]
         self._lengths[slot] = n
         self._seqs[slot] = seq
-        self._resends[slot] = 0
+        self._ssrcs[slot] = ssrc
 
-    def get(self, seq: int) -> memoryview | None:
-        """The packet sent with this sequence number, if still held and not resent too often."""
+    def get(self, seq: int, ssrc: int) -> memoryview | None:
+        """The packet with this sequence number from this SSRC, if still held."""
         slot = seq & self._mask
-        if self._seqs[slot] != seq or self._resends[slot] >= MAX_RESENDS:
+        if self._seqs[slot] != seq or self._ssrcs[slot] != ssrc:
             return None
-        self._resends[slot] += 1
         at = slot * SLOT_SIZE
         return self._view[at : at + self._lengths[slot]]
+
+
+class SentRuns:
+    """What one subscriber was sent, as runs of its sequence numbers over the source's:
+    ``out = source + seq_offset`` from ``first`` on, until the next run starts. Also how often
+    each of its packets went out again (at most ``MAX_RESENDS``)."""
+
+    __slots__ = ("_mask", "_resend_counts", "_resend_seqs", "runs")
+
+    def __init__(self, size: int) -> None:
+        self.runs: list[tuple[int, int, int, int]] = []
+        """(first subscriber sequence number, seq offset, timestamp offset, source SSRC)."""
+        self._mask = size - 1
+        self._resend_seqs = array("l", [-1]) * size
+        self._resend_counts = array("B", bytes(size))
+
+    def start(self, first: int, seq_offset: int, ts_offset: int, ssrc: int) -> None:
+        self.runs.append((first, seq_offset, ts_offset, ssrc))
+        if len(self.runs) > MAX_RUNS:
+            del self.runs[0]
+
+    def find(self, out_seq: int, last_sent: int) -> tuple[int, int, int] | None:
+        """(source sequence number, timestamp offset, source SSRC) of a packet this
+        subscriber was sent as ``out_seq``, if its run is still known."""
+        if (last_sent - out_seq) & 0xFFFF >= 0x8000:
+            return None  # never sent: newer than the newest
+        for first, seq_offset, ts_offset, ssrc in reversed(self.runs):
+            if (out_seq - first) & 0xFFFF < 0x8000:
+                return (out_seq - seq_offset) & 0xFFFF, ts_offset, ssrc
+        return None
+
+    def may_resend(self, out_seq: int) -> bool:
+        slot = out_seq & self._mask
+        if self._resend_seqs[slot] != out_seq:
+            self._resend_seqs[slot] = out_seq
+            self._resend_counts[slot] = 0
+        if self._resend_counts[slot] >= MAX_RESENDS:
+            return False
+        self._resend_counts[slot] += 1
+        return True
 
 
 def header_length(packet: memoryview | bytes) -> int:

@@ -113,6 +113,7 @@ class Participant:
             config.keyframe_request_interval,
             self._log,
         )
+        self._endpoint.urgent = self.publisher.urgent_ssrcs
         self.subscriber = Subscriber(participant_id, config.nack_history_packets)
         self._negotiator = Negotiator(self._pc, config, self._log, self.subscriber.prepare_offer)
         self._muted: dict[str, bool] = {"audio": False, "video": False}

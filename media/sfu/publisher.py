@@ -161,6 +161,9 @@ class Publisher:
         """The client's msid stream ids -> the ones subscribers see."""
         self._by_ssrc: dict[int, _Target] = {}
         self._mid_extension_id = 0
+        self.urgent_ssrcs: set[int] = set()
+        """The SSRCs carrying this participant's audio (kept up to date in place): its
+        packets are handled before video waiting in the same socket."""
 
     # -- what is published -----------------------------------------------------------------
     def withdrawn(
@@ -263,6 +266,7 @@ class Publisher:
             self._by_ssrc[track.ssrc_hint] = track.forwarder
         if track.rtx_ssrc_hint is not None:
             self._by_ssrc[track.rtx_ssrc_hint] = track.rtx
+        self._update_urgent()
 
     def remove(self, track: PublishedTrack) -> None:
         if self.tracks.get(track.mid) is track:
@@ -270,10 +274,18 @@ class Publisher:
         gone = (track.forwarder, track.rtx)
         self._by_ssrc = {s: f for s, f in self._by_ssrc.items() if f not in gone}
         self._forget_learned()
+        self._update_urgent()
 
     def _forget_learned(self) -> None:
         """Unknown SSRCs get another chance once the set of tracks changed."""
         self._by_ssrc = {s: f for s, f in self._by_ssrc.items() if f is not _IGNORED}
+
+    def _update_urgent(self) -> None:
+        audio = [t.forwarder for t in self.tracks.values() if t.kind == "audio"]
+        self.urgent_ssrcs.clear()
+        self.urgent_ssrcs.update(
+            s for s, f in self._by_ssrc.items() if any(f is a for a in audio)
+        )
 
     def on_rtp(self, pkt: memoryview, n: int) -> None:
         """Every clear RTP packet from this participant."""
@@ -301,6 +313,8 @@ class Publisher:
             target = track.rtx
         if len(self._by_ssrc) < _MAX_LEARNED_SSRCS:
             self._by_ssrc[ssrc] = target
+            if track is not None and track.kind == "audio" and target is track.forwarder:
+                self.urgent_ssrcs.add(ssrc)
         return target
 
     def on_sender_report(self, ssrc: int, ntp: int, rtp_timestamp: int) -> None:

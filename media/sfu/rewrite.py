@@ -12,6 +12,10 @@ from __future__ import annotations
 import random
 import struct
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .nack import SentRuns
 
 URI_MID = "urn:ietf:params:rtp-hdrext:sdes:mid"
 URI_AUDIO_LEVEL = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
@@ -198,6 +202,7 @@ class HeaderRewriter:
         "mid_len",
         "plan",
         "pt_map",
+        "runs",
         "seq_offset",
         "ssrc",
         "ts_offset",
@@ -220,6 +225,8 @@ class HeaderRewriter:
         self.plan: ExtensionPlan | None = None
         self.mid = b""
         self.mid_len = 0
+        self.runs: SentRuns | None = None
+        """Told about every run that starts, where NACKs are answered."""
 
     def map_payload_type(self, source_pt: int, subscriber_pt: int) -> None:
         self.pt_map[source_pt & 0x7F] = subscriber_pt
@@ -235,7 +242,7 @@ class HeaderRewriter:
         """Take the next packet as the start of a new run (new source, keyframe after a pause)."""
         self._resync = True
 
-    def _start_run(self, seq: int, ts: int, now: float) -> None:
+    def _start_run(self, seq: int, ts: int, now: float, src: memoryview) -> None:
         self._resync = False
         next_seq = (self.last_seq + 1) & 0xFFFF
         gap = 1
@@ -245,6 +252,9 @@ class HeaderRewriter:
         self.seq_offset = (next_seq - seq) & 0xFFFF
         self.ts_offset = (next_ts - ts) & 0xFFFF_FFFF
         self._base = seq
+        if self.runs is not None:
+            ssrc = int.from_bytes(src[8:12], "big")
+            self.runs.start(next_seq, self.seq_offset, self.ts_offset, ssrc)
 
     def write(
         self,
@@ -259,7 +269,7 @@ class HeaderRewriter:
         """Copy the packet into ``out`` rewritten; the subscriber's sequence number, or -1 if
         this packet is not for this subscriber (unknown payload type, older than a resync)."""
         if self._resync:
-            self._start_run(seq, ts, now)
+            self._start_run(seq, ts, now, src)
         distance = (seq - self._base) & 0xFFFF
         if distance >= 0x8000:
             return -1
@@ -274,21 +284,44 @@ class HeaderRewriter:
         _FIXED_FIELDS.pack_into(out, 1, (b1 & 0x80) | pt, out_seq, out_ts, self.ssrc)
         plan = self.plan
         if plan is not None and plan.present:
-            block = plan.block
-            if block is not None:
-                out[plan.start : plan.end] = block
-            at = plan.mid_pos
-            if at >= 0:
-                if plan.mid_len == self.mid_len:
-                    out[at : at + self.mid_len] = self.mid
-                else:  # cannot change an element's length in place: blank it
-                    end = at + plan.mid_len
-                    out[plan.mid_element : end] = bytes(end - plan.mid_element)
+            self._apply_plan(out, plan)
         if (out_seq - self.last_seq) & 0xFFFF < 0x8000:
             self.last_seq = out_seq
             self.last_ts = out_ts
             self.last_time = now
         return out_seq
+
+    def _apply_plan(self, out: memoryview, plan: ExtensionPlan) -> None:
+        block = plan.block
+        if block is not None:
+            out[plan.start : plan.end] = block
+        at = plan.mid_pos
+        if at >= 0:
+            if plan.mid_len == self.mid_len:
+                out[at : at + self.mid_len] = self.mid
+            else:  # cannot change an element's length in place: blank it
+                end = at + plan.mid_len
+                out[plan.mid_element : end] = bytes(end - plan.mid_element)
+
+    def write_again(
+        self, out: memoryview, src: memoryview, out_seq: int, ts_offset: int
+    ) -> bool:
+        """Rebuild a packet this subscriber was already sent (a NACK), from the source's copy
+        and the offsets of its run; the plan must have been applied to ``src``. Changes none
+        of the running state. False if this subscriber would not have been sent it."""
+        n = len(src)
+        pt = self.pt_map[src[1] & 0x7F]
+        if pt < 0:
+            return False
+        out[:n] = src
+        ts = int.from_bytes(src[4:8], "big")
+        _FIXED_FIELDS.pack_into(
+            out, 1, (src[1] & 0x80) | pt, out_seq, (ts + ts_offset) & 0xFFFF_FFFF, self.ssrc
+        )
+        plan = self.plan
+        if plan is not None and plan.present:
+            self._apply_plan(out, plan)
+        return True
 
     def translate_timestamp(self, ts: int) -> int:
         """A source RTP timestamp in this subscriber's timeline (for sender reports)."""

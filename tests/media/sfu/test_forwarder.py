@@ -10,6 +10,7 @@ from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParam
 from aiortc.rtp import HeaderExtensionsMap, RtpPacket, unwrap_rtx
 
 from media.sfu.downtrack import DownTrack
+from media.sfu.nack import header_length
 from media.sfu.publisher import PublishedTrack
 from media.sfu.rtcp import (
     PSFB,
@@ -177,6 +178,48 @@ def test_a_nack_is_answered_with_rtx_or_the_packet_again() -> None:
     assert plain_endpoint.sent[-1] == plain_endpoint.sent[6]
 
 
+def test_one_history_per_track_answers_every_subscriber_with_its_own_header() -> None:
+    track = published()
+    first, first_endpoint = subscribe(track, mid="3")
+    second, second_endpoint = subscribe(track, ssrc=0x7777, mid="12", extensions={
+        "urn:ietf:params:rtp-hdrext:sdes:mid": 5,
+        "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time": 6,
+    })
+    for i in range(8):
+        feed(track, rtp(40 + i, 3000 * i, 0x1111, payload=VP8_KEY if i == 0 else VP8_DELTA,
+                        extensions=[(1, b"\x8a"), (2, b"\x01\x02\x03"), (4, b"0")]))
+    assert track.forwarder.history is not None
+    for downtrack, endpoint in ((first, first_endpoint), (second, second_endpoint)):
+        original = endpoint.sent[5]
+        assert downtrack.retransmit([fields(original)[1]]) == 1
+        resent = endpoint.sent[-1]
+        head = header_length(resent)
+        assert fields(resent)[0] == 101
+        rebuilt = bytearray(resent[:head] + resent[head + 2 :])  # RFC 4588: drop the OSN
+        struct.pack_into("!BHI", rebuilt, 1, (resent[1] & 0x80) | 100,
+                         struct.unpack_from("!H", resent, head)[0], fields(resent)[2])
+        struct.pack_into("!I", rebuilt, 8, fields(original)[3])
+        assert bytes(rebuilt) == original  # same extensions, MID and send time as first sent
+    assert first_endpoint.sent[5][12:] != second_endpoint.sent[5][12:]  # other ids, MIDs
+
+
+def test_a_nack_reaches_back_across_a_new_source_and_resends_are_limited() -> None:
+    track = published()
+    downtrack, endpoint = subscribe(track, rtx=False)
+    for i in range(4):
+        feed(track, rtp(100 + i, 1000 + 3000 * i, 0x1111,
+                        payload=VP8_KEY if i == 0 else VP8_DELTA))
+    for i in range(4):  # the publisher restarts: another SSRC, sequence and timestamp
+        feed(track, rtp(7 + i, 9_000_000 + 3000 * i, 0x2222,
+                        payload=VP8_KEY if i == 0 else VP8_DELTA))
+    before, after = endpoint.sent[2], endpoint.sent[6]
+    assert downtrack.retransmit([fields(before)[1], fields(after)[1]]) == 2
+    assert endpoint.sent[-2:] == [before, after]
+    newest = fields(endpoint.sent[7])[1]
+    assert downtrack.retransmit([(newest + 1) & 0xFFFF]) == 0  # never sent
+    assert [downtrack.retransmit([fields(after)[1]]) for _ in range(3)] == [1, 1, 0]
+
+
 def test_subscriber_plis_are_throttled_at_the_source() -> None:
     requests: list[bytes] = []
     track = published(sent=requests)
@@ -215,3 +258,18 @@ def test_losses_on_the_way_in_are_asked_for_and_repaired_from_rtx() -> None:
     assert [s[1] - sent[0][1] for s in sent] == [0, 1, 4, 2]  # 10, 11, 14, then 12
     assert sent[-1][0] == 100 and sent[-1][3] == 0x5555
     assert endpoint.sent[-1].endswith(bytes([0x00, 12]))
+
+
+def test_the_publishers_audio_ssrcs_are_urgent_and_follow_its_tracks() -> None:
+    audio = published("audio", pt=111)
+    publisher = audio.publisher
+    assert publisher.urgent_ssrcs == {0x1111}
+    video = published(ssrc=0x2222)
+    video.publisher = publisher
+    video.mid = "1"
+    publisher.add(video)
+    assert publisher.urgent_ssrcs == {0x1111}  # video never jumps the queue
+    feed(audio, rtp(1, 960, 0x3333, pt=111))  # a new SSRC, matched by payload type
+    assert publisher.urgent_ssrcs == {0x1111, 0x3333}
+    publisher.remove(audio)
+    assert publisher.urgent_ssrcs == set()
