@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,8 @@ CHROMIUM_ARGS = [
     "--use-fake-device-for-media-stream",
     "--use-fake-ui-for-media-stream",
     "--allow-loopback-in-peer-connection",
+    # Real loopback addresses in ICE candidates instead of mDNS names aioice cannot resolve.
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
 ]
 
 
@@ -64,6 +67,8 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
         "ROUNDS_ENV": "test",
         "SECRET_KEY": "browser-test-secret-key-0123456789abcdef",
         "LOG_FORMAT": "json",
+        # The SFU gathers its host candidate on loopback, where the browsers are.
+        "RTC_HOST_ADDRESSES": "127.0.0.1",
     }
     with log.open("w") as out:
         proc = subprocess.Popen(
@@ -91,16 +96,32 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
             proc.kill()
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[object]:
+@asynccontextmanager
+async def _chromium(args: list[str]) -> AsyncIterator[object]:
     path = svc.chromium_path()
     if path is None:
         svc.unavailable(f"Chromium at {svc.CHROMIUM} (apt-get install chromium)")
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        chromium = await pw.chromium.launch(executable_path=path, args=args)
         try:
             yield chromium
         finally:
             await asyncio.wait_for(chromium.close(), 20)
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[object]:
+    async with _chromium(CHROMIUM_ARGS) as chromium:
+        yield chromium
+
+
+@pytest.fixture
+async def browser_three_cameras() -> AsyncIterator[object]:
+    """Chromium with three fake cameras: 0 sends I420, 1 is a Y16 depth camera (WebRTC cannot
+    send its frames: the sender stays silent), 2 sends MJPEG."""
+    fake = "--use-fake-device-for-media-stream"
+    args = [a for a in CHROMIUM_ARGS if a != fake] + [f"{fake}=device-count=3"]
+    async with _chromium(args) as chromium:
+        yield chromium

@@ -232,12 +232,18 @@ async def test_activity_page_says_whether_i_may_attend(
     assert "Grand rounds" in text and "America/Chicago" in text
     assert "Tue 01 Dec 2026, 08:00 CST" in text  # 14:00 UTC shown in the session's zone
     assert "Enroll in the course to attend this session." in text
+    room_link = f'href="/activities/{live.id}/live">Join the live session</a>'
+    assert room_link not in page.text
     await learner.form(f"/courses/{course.id}/enroll")
-    assert "You are registered for this session." in text_of(
-        (await learner.get(f"/activities/{live.id}")).text)
+    enrolled = await learner.get(f"/activities/{live.id}")
+    assert "You are registered for this session." in text_of(enrolled.text)
+    assert room_link in enrolled.text
+    host = await (await signed_in(cast.admin)).get(f"/activities/{live.id}")
+    assert room_link in host.text  # managers join (and host) without enrolling
     clock.at = START + timedelta(hours=4)
-    assert "This live session has ended." in text_of(
-        (await learner.get(f"/activities/{live.id}")).text)
+    ended = await learner.get(f"/activities/{live.id}")
+    assert "This live session has ended." in text_of(ended.text)
+    assert room_link not in ended.text
 
 
 # -- enrolling, the waitlist, leaving ---------------------------------------------------------

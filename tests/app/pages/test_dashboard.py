@@ -32,7 +32,7 @@ def join_control(page: str, activity: Activity) -> str:
     item = agenda_item(page, activity)
     assert item is not None, f"{activity.title} is not on the dashboard"
     enabled = re.search(
-        rf'<a class="button primary" href="/activities/{activity.id}" '
+        rf'<a class="button primary" href="/activities/{activity.id}/live" '
         rf'aria-label="Join {re.escape(activity.title)}">Join</a>', item)
     disabled = re.search(r'<span class="button disabled" aria-disabled="true"[^>]*>Join</span>',
                          item)
