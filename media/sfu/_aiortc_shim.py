@@ -324,6 +324,8 @@ class RtpEndpoint:
         self.datagrams = 0
         """Every datagram received (RTP, RTCP, STUN consent, DTLS): the liveness counter."""
         self.sent_packets = 0
+        self.protect_failures = 0
+        """Packets SRTP refused to protect (a sequence number far behind what it sent)."""
         self.errors = 0
 
     def start(self) -> bool:
@@ -455,6 +457,8 @@ class RtpEndpoint:
         if lib.srtp_protect(self._tx_ctx, self._tx_cdata, length) == 0:
             sendto(self._tx_view[: length[0]], self._addr)
             self.sent_packets += 1
+        else:
+            self.protect_failures += 1
 
     def send_rtcp(self, data: bytes) -> None:
         sendto = self._sendto

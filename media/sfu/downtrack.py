@@ -160,6 +160,18 @@ class DownTrack:
             self.activate(self.endpoint)
         return True
 
+    def inherit(self, previous: DownTrack) -> None:
+        """Go on where ``previous`` stopped on the m-line this subscription reuses.
+
+        The m-line keeps its SSRC, so its sequence numbers (and RTX's) must continue: SRTP
+        refuses to protect a packet whose index is far behind what it already sent, and a
+        fresh random start would silence the track for good."""
+        if previous.rewriter is not None:
+            self.rewriter = previous.rewriter
+            self.rewriter.runs = None
+            self.rewriter.resync()
+        self.rtx_seq = previous.rtx_seq
+
     def _map_source(self) -> None:
         """Point the rewriter at the current source's payload type and extension ids."""
         rewriter = self.rewriter

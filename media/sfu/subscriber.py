@@ -40,6 +40,8 @@ class Subscriber:
         self._pending: list[DownTrack] = []
         self._retiring: list[RTCRtpTransceiver] = []
         self._idle: list[RTCRtpTransceiver] = []
+        # the subscription each retired m-line carried last: a reuse continues its sequence
+        self._last_on: dict[RTCRtpTransceiver, DownTrack] = {}
         self.endpoint: shim.RtpEndpoint | None = None
         self.remote_reports: dict[int, ReportBlock] = {}
         self.nacks_received = 0
@@ -67,6 +69,7 @@ class Subscriber:
         self._by_ssrc = {s: d for s, d in self._by_ssrc.items() if d is not downtrack}
         if downtrack.transceiver is not None:
             self._retiring.append(downtrack.transceiver)
+            self._last_on[downtrack.transceiver] = downtrack
         return True
 
     def switch(self, old: PublishedTrack, new: PublishedTrack) -> bool:
@@ -107,6 +110,9 @@ class Subscriber:
                 self._idle.remove(reusable)
                 shim.rebind_sender(reusable, downtrack.track_id, downtrack.stream_id, preferences)
                 downtrack.transceiver = reusable
+                previous = self._last_on.pop(reusable, None)
+                if previous is not None:
+                    downtrack.inherit(previous)
             else:
                 downtrack.transceiver = shim.add_sender(
                     pc, kind, downtrack.track_id, downtrack.stream_id, preferences
@@ -150,6 +156,7 @@ class Subscriber:
         for downtrack in self.downtracks.values():
             downtrack.deactivate()
         self.downtracks.clear()
+        self._last_on.clear()
         self._by_ssrc.clear()
         self._pending.clear()
 
