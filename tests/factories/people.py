@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import itertools
 
+from argon2 import PasswordHasher
+
 from app.wiring import Services
 from courses.models import Role, User
+from courses.passwords import Passwords
 
 PASSWORD = "correct horse battery staple"
+# argon2id at its cheapest, for suites that sign in hundreds of times; only speed changes.
+# Hashing with the real parameters is tested in tests/courses.
+FAST_PASSWORDS = Passwords(PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
 _seq = itertools.count(1)
 
 

@@ -9,15 +9,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from starlette.applications import Starlette
 
 from app.api.openapi import document_of
 from app.wiring import Services
 from courses.models import Role, User
-from courses.passwords import Passwords
 from tests.conftest import Client
-from tests.factories.people import PASSWORD, make_user
+from tests.factories.people import FAST_PASSWORDS, PASSWORD, make_user
 
 SignedIn = Callable[[User], Awaitable[Client]]
 
@@ -35,8 +33,8 @@ class People:
 
 @pytest.fixture(autouse=True)
 def fast_passwords(services: Services) -> None:
-    """argon2id at its cheapest: these tests sign in many times. Only speed changes."""
-    services.passwords = Passwords(PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
+    """These tests sign in many times."""
+    services.passwords = FAST_PASSWORDS
 
 
 @pytest.fixture

@@ -6,26 +6,21 @@ import itertools
 from collections.abc import Awaitable, Callable
 
 import pytest
-from argon2 import PasswordHasher
 
 from app.mail import Message
 from app.wiring import Services
 from courses.models import Role, User
-from courses.passwords import Passwords
 from tests.app.pages.helpers import Cast, RecordingMailer
 from tests.conftest import Client
-from tests.factories.people import PASSWORD, make_user
+from tests.factories.people import FAST_PASSWORDS, PASSWORD, make_user
 
 SignedIn = Callable[..., Awaitable[Client]]
 
 
 @pytest.fixture(autouse=True)
 def fast_passwords(services: Services) -> None:
-    """argon2id with its cheapest parameters, because these tests sign in hundreds of times.
-
-    Hashing itself is tested with the real parameters in tests/courses; here only speed changes.
-    """
-    services.passwords = Passwords(PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
+    """These tests sign in hundreds of times."""
+    services.passwords = FAST_PASSWORDS
 
 
 @pytest.fixture
