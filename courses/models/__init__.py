@@ -5,6 +5,16 @@ from sqlmodel import SQLModel
 from courses.models.accounts import Degree, Organization, PasswordResetToken, Role, User
 from courses.models.catalog import Activity, ActivityKind, Course, CourseFaculty, CourseTag
 from courses.models.enrollment import Enrollment, EnrollmentStatus
+from courses.models.recordings import (
+    JobState,
+    Layout,
+    MediaJob,
+    Recording,
+    RecordingParticipant,
+    RecordingState,
+    RecordingVisibility,
+    WatchProgress,
+)
 
 metadata = SQLModel.metadata
 
@@ -17,9 +27,17 @@ __all__ = [
     "Degree",
     "Enrollment",
     "EnrollmentStatus",
+    "JobState",
+    "Layout",
+    "MediaJob",
     "Organization",
     "PasswordResetToken",
+    "Recording",
+    "RecordingParticipant",
+    "RecordingState",
+    "RecordingVisibility",
     "Role",
     "User",
+    "WatchProgress",
     "metadata",
 ]

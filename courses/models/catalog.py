@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, String, Text, UniqueConstraint
+from sqlalchemy import Column, String, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 import courses.models.base  # noqa: F401  (naming conventions first)
@@ -69,6 +69,8 @@ class Activity(SQLModel, table=True):
     # Most people in the live room at once; None means no limit beyond the server's.
     capacity: int | None = Field(default=None)
     duration_minutes: int | None = Field(default=None)
+    # Live sessions: start recording when the room opens.
+    auto_record: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
