@@ -84,6 +84,33 @@ class MuteChanged:
     at: datetime
 
 
+RecordingStopReason: TypeAlias = Literal["stopped", "room_closed", "failed"]
+"""stopped: asked to stop; room_closed: the room closed while recording; failed: a write
+failed (disk full, say): the room goes on unrecorded, ``error`` says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingStarted:
+    """Everyone in the room should see that it is being recorded."""
+
+    room_id: str
+    recording_id: str
+    directory: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingStopped:
+    """The raw recording in ``directory`` is complete (up to a failure, if ``error``)."""
+
+    room_id: str
+    recording_id: str
+    directory: str
+    reason: RecordingStopReason
+    error: str
+    at: datetime
+
+
 MediaEvent: TypeAlias = (
     ParticipantJoined
     | ParticipantLeft
@@ -91,4 +118,6 @@ MediaEvent: TypeAlias = (
     | TrackUnpublished
     | ActiveSpeakerChanged
     | MuteChanged
+    | RecordingStarted
+    | RecordingStopped
 )

@@ -17,6 +17,8 @@ _TYPES: dict[str, type[Any]] = {
         events.TrackUnpublished,
         events.ActiveSpeakerChanged,
         events.MuteChanged,
+        events.RecordingStarted,
+        events.RecordingStopped,
     )
 }
 

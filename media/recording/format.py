@@ -16,7 +16,7 @@ RTCP sender report, so that a participant's audio and video land on one clock.
 
 Nothing is ever rewritten in place, so a process killed mid-write leaves a file whose only damage
 is a partial last record; ``read_track`` stops there. The writer appends whole buffers at least
-once a second (``RecordingWriter.flush``), which is what a kill -9 can lose.
+once a second (``TrackWriter.flush``), which is what a kill -9 can lose.
 """
 
 from __future__ import annotations

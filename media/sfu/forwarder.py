@@ -12,7 +12,7 @@ from __future__ import annotations
 import struct
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from .codecs import KeyframeTest
 from .nack import PacketHistory, header_length
@@ -38,6 +38,19 @@ MAX_NACK_GAP = 100
 MAX_MISSING = 512
 
 
+class PacketTap(Protocol):
+    """Sees what a forwarder forwards, as its publisher sent it (a recorder, say).
+
+    Called on the hot path: it must not block, await, or raise. ``pkt`` is a reused buffer,
+    valid only during the call; copy ``pkt[:n]`` to keep it."""
+
+    def on_rtp(self, pkt: memoryview, n: int, arrival: float) -> None:
+        """``arrival``: ``time.monotonic()`` when the packet arrived."""
+
+    def on_sender_report(self, ntp: int, rtp_timestamp: int, arrival: float) -> None:
+        """The publisher's RTCP sender report for this track's current SSRC."""
+
+
 class Forwarder:
     __slots__ = (
         "_layout",
@@ -57,6 +70,7 @@ class Forwarder:
         "sr_rtp",
         "ssrc",
         "stats",
+        "taps",
         "waiting",
     )
 
@@ -79,6 +93,9 @@ class Forwarder:
         """How many of the active subscriptions wait for a keyframe."""
         self.downtracks: list[DownTrack] = []
         self.speaker_slot: SpeakerSlot | None = None
+        self.taps: list[PacketTap] = []
+        """Besides the subscribers, what sees every forwarded packet (and sender report):
+        empty unless the room records, which costs the hot path one empty-list test."""
         self._plans: list[ExtensionPlan] = []
         self._layout = ExtensionLayout(
             self.extension_ids.get(URI_AUDIO_LEVEL, 0),
@@ -114,7 +131,11 @@ class Forwarder:
         else:
             self._sequence_break(seq)
         if self.paused:
-            return
+            return  # a muted track is neither forwarded nor recorded
+        taps = self.taps
+        if taps:
+            for tap in taps:
+                tap.on_rtp(pkt, n, now)
         offset = 12 + ((b0 & 0x0F) << 2)
         plans = self._plans
         if b0 & 0x10 and n >= offset + 4:
@@ -218,6 +239,8 @@ class Forwarder:
         if ssrc == self.ssrc:
             self.sr_rtp = rtp_timestamp
             self.stats.on_sender_report(ntp, arrival)
+            for tap in self.taps:
+                tap.on_sender_report(ntp, rtp_timestamp, arrival)
 
     def plan_for(self, subscriber_ids: Mapping[str, int]) -> ExtensionPlan:
         """The shared renumbering plan for a subscriber with these extension ids."""

@@ -94,12 +94,13 @@ class PublishedTrack:
     def speaker_slot(self) -> SpeakerSlot | None:
         return self.forwarder.speaker_slot
 
-    def request_keyframe(self) -> bool:
-        """Ask the publisher for a keyframe (PLI), at most once per throttle interval."""
+    def request_keyframe(self, *, force: bool = False) -> bool:
+        """Ask the publisher for a keyframe (PLI), at most once per throttle interval;
+        ``force`` skips the throttle (a recording that starts needs its own keyframe)."""
         if self.kind != "video":
             return False
         ssrc = self.forwarder.ssrc if self.forwarder.ssrc >= 0 else self.ssrc_hint
-        if ssrc is None or not self._throttle.allow():
+        if ssrc is None or not (self._throttle.allow() or force):
             return False
         if self.publisher.send_rtcp(pack_pli(self.local_ssrc, ssrc)):
             self.keyframe_requests_sent += 1

@@ -3,7 +3,8 @@
 Everyone who may subscribe receives every track the others publish. A re-publish of the same
 source (a new camera track, say) is carried on the subscribers' existing m-lines, so their
 video continues without renegotiation. The room also runs the clock of its participants'
-RTCP and of the active-speaker decision, and emits the facts app/ needs.
+RTCP and of the active-speaker decision, and emits the facts app/ needs. While it records
+(``start_recording``), what it emits is also logged beside the tracks, which the recording taps.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import random
 import time
 from collections.abc import Callable, Coroutine
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -24,10 +26,14 @@ from media.events import (
     MuteChanged,
     ParticipantJoined,
     ParticipantLeft,
+    RecordingStarted,
+    RecordingStopped,
+    RecordingStopReason,
     TrackKind,
     TrackPublished,
     TrackUnpublished,
 )
+from media.recording.recorder import RecordingError, RecordingSummary, RoomRecording
 
 from .config import SfuConfig
 from .errors import ParticipantExists, RoomClosed, RoomFull
@@ -50,7 +56,7 @@ class Room:
     ) -> None:
         self.room_id = room_id
         self._config = config
-        self._emit = emit
+        self._sink = emit
         self._clock = clock
         self._packet_filter = packet_filter
         self._log = structlog.get_logger(__name__).bind(room_id=room_id)
@@ -60,6 +66,7 @@ class Room:
         self._tasks: set[asyncio.Task[None]] = set()
         self._ticker: asyncio.Task[None] | None = None
         self._closed = False
+        self._recording: RoomRecording | None = None
         self.speaker = ActiveSpeakerDetector(
             threshold_dbov=config.speaker_threshold_dbov,
             switch_margin_db=config.speaker_switch_margin_db,
@@ -93,6 +100,63 @@ class Room:
 
     def participant(self, participant_id: str) -> Participant | None:
         return self.participants.get(participant_id)
+
+    def has_connected(self, participant_id: str) -> bool:
+        """Whether the participant's media connected (its ParticipantJoined was emitted)."""
+        return participant_id in self._joined
+
+    # -- recording -------------------------------------------------------------------------
+    @property
+    def recording(self) -> RoomRecording | None:
+        """The recording under way (until it has stopped), or None."""
+        return self._recording
+
+    def start_recording(
+        self, directory: Path, recording_id: str, *, layout: str = "presenter"
+    ) -> RoomRecording:
+        """Record every track at the RTP level into ``directory`` (created; it must not hold
+        a recording yet), and what happens in the room beside them; emits RecordingStarted.
+        Raises RoomClosed, or RecordingError (already recording, bad layout, unusable
+        directory)."""
+        if self._closed:
+            raise RoomClosed(f"room {self.room_id} is closed")
+        if self._recording is not None:
+            raise RecordingError(
+                f"room {self.room_id} is already recording ({self._recording.recording_id});"
+                " stop that recording first"
+            )
+        recording = RoomRecording(
+            self, Path(directory), recording_id, layout=layout, on_stopped=self._recording_stopped
+        )
+        recording.start()
+        self._recording = recording
+        self._sink(RecordingStarted(self.room_id, recording_id, str(recording.directory),
+                                    self._clock()))
+        return recording
+
+    async def stop_recording(
+        self, reason: RecordingStopReason = "stopped"
+    ) -> RecordingSummary | None:
+        """Stop the recording (files flushed, fsynced, closed; manifest with ``stopped_at``);
+        emits RecordingStopped. None if the room was not recording."""
+        recording = self._recording
+        if recording is None:
+            return None
+        return await recording.stop(reason)
+
+    def _recording_stopped(self, recording: RoomRecording, summary: RecordingSummary) -> None:
+        if self._recording is recording:
+            self._recording = None
+        self._sink(
+            RecordingStopped(
+                self.room_id,
+                recording.recording_id,
+                str(recording.directory),
+                summary.reason,
+                summary.error,
+                self._clock(),
+            )
+        )
 
     async def leave(self, participant_id: str, reason: LeaveReason = "left") -> None:
         """Remove a participant (kicked by a host, hung up, dropped); idempotent."""
@@ -131,9 +195,18 @@ class Room:
             await self.leave(participant_id, "left")
         if self._tasks:  # leaves already under way
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._recording is not None:
+            await self.stop_recording("room_closed")
         if self._ticker is not None:
             self._ticker.cancel()
             self._ticker = None
+
+    def _emit(self, event: MediaEvent) -> None:
+        """To app/'s sink, and to the event log of the recording under way."""
+        recording = self._recording
+        if recording is not None:
+            recording.on_event(event)
+        self._sink(event)
 
     # -- what participants tell the room ---------------------------------------------------
     def publications_changed(
