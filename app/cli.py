@@ -153,5 +153,16 @@ def seed_demo_command() -> None:
     announce_demo(settings)
 
 
+@main.command()
+def assets() -> None:
+    """Install the browser libraries (hls.js) from the npm registry into static/vendor."""
+    from app.assets import AssetsError, install
+
+    try:
+        install()
+    except AssetsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 if __name__ == "__main__":
     main()

@@ -38,6 +38,8 @@ class JoinGrant:
     can_subscribe: bool = True
     can_share_screen: bool = False
     is_host: bool = False
+    auto_record: bool = False
+    """The session records from the moment its room opens (the activity's setting)."""
     nonce: str = field(default_factory=lambda: secrets.token_urlsafe(8))
 
 

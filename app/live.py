@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -13,6 +13,9 @@ from app.settings import Settings
 from app.signaling.rooms import LiveRooms
 from media import events
 from media.sfu import IceServer, SfuConfig
+
+if TYPE_CHECKING:
+    from app.recording_control import RecordingControl
 
 log = structlog.get_logger("rounds.media")
 
@@ -48,13 +51,21 @@ def browser_ice_servers(settings: Settings) -> list[dict[str, Any]]:
 class MediaEventRouter:
     """The SFU's event sink: fan out to the room's people, then publish on the bus."""
 
-    def __init__(self, bus: Bus, rooms: LiveRooms | None = None) -> None:
+    def __init__(self, bus: Bus, rooms: LiveRooms | None = None,
+                 recording: RecordingControl | None = None) -> None:
         self.bus = bus
         self.rooms = rooms
+        self.recording = recording
 
     async def __call__(self, event: events.MediaEvent) -> None:
         if isinstance(event, events.ParticipantJoined | events.ParticipantLeft):
             log.info("media." + type(event).__name__, **encode(event))
+        if self.recording is not None:
+            try:
+                await self.recording.on_event(event)
+            except Exception:
+                log.exception("recording.event_failed", event=type(event).__name__,
+                              room_id=event.room_id)
         if self.rooms is not None:
             self.rooms.on_media_event(event)
         await self.bus.publish(keys.MEDIA_EVENTS, encode(event))

@@ -14,6 +14,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from app import migrate
 from app.auth import SessionBackend
+from app.compose_job import COMPOSE
 from app.errors import HANDLERS
 from app.join_tokens import JoinTokens
 from app.live import MediaEventRouter, sfu_config
@@ -22,6 +23,7 @@ from app.middleware.body_limit import BodyLimitMiddleware
 from app.middleware.csrf import CSRFMiddleware
 from app.middleware.request_log import RequestLogMiddleware
 from app.middleware.security_headers import SecurityHeadersMiddleware
+from app.recording_control import RecordingControl
 from app.routes import routes
 from app.seed import announce_demo, seed_demo
 from app.settings import Settings
@@ -54,6 +56,18 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         router = MediaEventRouter(services.bus)
         sfu = Sfu(sfu_config(settings), router)
         app.state.live_rooms = router.rooms = LiveRooms(sfu, services.clock)
+
+        async def compose_later(recording_id: int) -> None:
+            await services.jobs.enqueue(COMPOSE, recording_id=recording_id)
+
+        recordings = RecordingControl(services, settings, sfu, compose_later)
+        app.state.recording_control = router.recording = recordings
+        app.state.live_rooms.recording = recordings
+        # Media jobs: run here without Redis (resuming what a previous process left),
+        # enqueue-only with it (``rounds worker`` runs them). Stopped by services.close().
+        await services.jobs.start()
+        # recordings whose server died are composed; raw tracks past retention removed
+        recordings.start_sweeping()
         log.info("rounds.started", database=services.db.engine.url.get_backend_name(),
                  redis=bool(settings.redis_url), environment=settings.environment.value)
         try:
@@ -61,6 +75,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         finally:
             await app.state.live_rooms.close_all()
             await sfu.close()
+            await recordings.close()
             await services.close()
             log.info("rounds.stopped")
 

@@ -8,8 +8,8 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from app.api.routes import api_routes
-from app.pages import auth, catalog, dashboard, health, live, profile
-from app.pages.admin import activities, courses, enrollments, users
+from app.pages import auth, catalog, dashboard, health, live, profile, recordings
+from app.pages.admin import activities, courses, enrollments, jobs, users
 from app.signaling.endpoint import room_socket
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -43,6 +43,13 @@ def routes() -> list[BaseRoute]:
         Route("/activities/{activity_id:int}/live", live.room_page, name="live_room"),
         Route("/activities/{activity_id:int}/live/token", live.fresh_token, methods=["POST"]),
         WebSocketRoute("/rooms/{room_id}/ws", room_socket, name="room_socket"),
+        # recordings and replay
+        Route("/recordings", recordings.recording_list, name="recordings"),
+        Route("/recordings/{recording_id:int}", recordings.replay_page, name="replay"),
+        Route("/recordings/{recording_id:int}/edit", recordings.edit_page),
+        Route("/recordings/{recording_id:int}/edit", recordings.save, methods=["POST"]),
+        Route("/recordings/{recording_id:int}/media/{path:path}", recordings.media,
+              name="recording_media"),
         # administration
         Route("/admin/courses", courses.course_list, name="admin_courses"),
         Route("/admin/courses/new", courses.new_course_page),
@@ -65,6 +72,10 @@ def routes() -> list[BaseRoute]:
         Route("/admin/users", users.user_list, name="admin_users"),
         Route("/admin/users", users.create_user, methods=["POST"]),
         Route("/admin/users/{user_id:int}", users.update_user, methods=["POST"]),
+        Route("/admin/recordings", recordings.admin_list, name="admin_recordings"),
+        Route("/admin/jobs", jobs.job_list, name="admin_jobs"),
+        Route("/admin/jobs/{job_id:int}/cancel", jobs.cancel_job, methods=["POST"]),
+        Route("/admin/jobs/{job_id:int}/retry", jobs.retry_job, methods=["POST"]),
         Route("/admin/settings", users.settings_page, name="admin_settings"),
         Route("/admin/settings", users.update_settings, methods=["POST"]),
         Mount("/api", routes=api_routes(), name="api"),

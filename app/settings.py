@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -60,6 +61,31 @@ class Settings(BaseSettings):
     rtc_udp_ports: str = Field(default="", alias="RTC_UDP_PORTS")
     max_participants_per_room: int = Field(default=100, alias="MAX_PARTICIPANTS_PER_ROOM", ge=2)
 
+    # recordings
+    # presenter (screen share large), speaker (active speaker large) or grid
+    recording_layout: Literal["presenter", "speaker", "grid"] = Field(
+        default="presenter", alias="RECORDING_LAYOUT"
+    )
+    # The FFmpeg binary composing recordings; empty: the one imageio-ffmpeg installed.
+    ffmpeg_binary: str = Field(default="", alias="FFMPEG_BINARY")
+    # libx264 preset for the MP4 and the ladder (slower presets: smaller files, more CPU).
+    compose_preset: str = Field(default="veryfast", alias="COMPOSE_PRESET")
+    # Hours to keep raw tracks after the outputs were verified; 0: remove at once, -1: keep.
+    raw_retention_hours: int = Field(default=168, alias="RECORDING_RAW_RETENTION_HOURS", ge=-1)
+
+    # media jobs (app/jobs): in the web process, or in `rounds worker` when REDIS_URL is set
+    media_job_concurrency: int = Field(default=1, alias="MEDIA_JOB_CONCURRENCY", ge=1, le=64)
+    media_job_max_attempts: int = Field(default=3, alias="MEDIA_JOB_MAX_ATTEMPTS", ge=1, le=20)
+    # Seconds before the first retry; each further retry waits twice as long.
+    media_job_retry_delay: float = Field(default=10.0, alias="MEDIA_JOB_RETRY_DELAY", ge=0,
+                                         le=86400)
+    # An attempt running longer than this many seconds is stopped and counts as failed.
+    media_job_timeout: int = Field(default=4 * 3600, alias="MEDIA_JOB_TIMEOUT", ge=10)
+    # With Redis: a job whose worker is silent this many seconds runs again on another.
+    media_job_heartbeat: int = Field(default=30, alias="MEDIA_JOB_HEARTBEAT", ge=1, le=3600)
+    media_job_queue: str = Field(default="rounds:media", alias="MEDIA_JOB_QUEUE",
+                                 min_length=1, max_length=100, pattern=r"^[A-Za-z0-9:_.-]+$")
+
     # start-up behaviour
     seed_demo: bool | None = Field(default=None, alias="SEED_DEMO")
     migrate_on_start: bool = Field(default=True, alias="MIGRATE_ON_START")
@@ -114,6 +140,14 @@ class Settings(BaseSettings):
     @property
     def public_url(self) -> str:
         return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def effective_ffmpeg(self) -> str:
+        if self.ffmpeg_binary:
+            return self.ffmpeg_binary
+        import imageio_ffmpeg
+
+        return str(imageio_ffmpeg.get_ffmpeg_exe())
 
     @property
     def effective_media_root(self) -> Path:

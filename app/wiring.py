@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import Database
+from app.jobs.queue import JobQueue
 from app.mail import Mailer
 from app.routing.base import Bus
 from app.routing.local import LocalBus
@@ -23,6 +24,8 @@ from courses.clock import Clock, SystemClock
 from courses.enrollment import EnrollmentService
 from courses.live_sessions import LiveSessionService
 from courses.passwords import Passwords
+from courses.recordings import RecordingService
+from courses.watching import WatchService
 
 
 @dataclass
@@ -49,6 +52,14 @@ class Unit:
     def live(self) -> LiveSessionService:
         return LiveSessionService(self.session, self.clock)
 
+    @cached_property
+    def recordings(self) -> RecordingService:
+        return RecordingService(self.session, self.clock)
+
+    @cached_property
+    def watching(self) -> WatchService:
+        return WatchService(self.session, self.clock)
+
 
 @dataclass
 class Services:
@@ -68,7 +79,18 @@ class Services:
         async with self.db.session() as session:
             yield Unit(session, self.passwords, self.clock)
 
+    @cached_property
+    def jobs(self) -> JobQueue:
+        """The media job queue (built on first use; the app's lifespan starts it). Tests may
+        assign their own."""
+        from app.jobs import build_job_queue
+        from app.jobs.kinds import job_handlers
+
+        return build_job_queue(self.settings, self, job_handlers())
+
     async def close(self) -> None:
+        if "jobs" in self.__dict__:
+            await self.jobs.close()
         await self.bus.close()
         await self.db.dispose()
         if self.redis is not None:

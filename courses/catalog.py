@@ -330,6 +330,7 @@ class CatalogService:
             "ends_at": activity.ends_at,
             "capacity": activity.capacity,
             "duration_minutes": activity.duration_minutes,
+            "auto_record": activity.auto_record,
         }
         values = parse(ActivityInput, {**current, **data})
         self._apply(activity, values)
@@ -355,3 +356,4 @@ class CatalogService:
         activity.ends_at = values.ends_at
         activity.capacity = values.capacity
         activity.duration_minutes = values.duration_minutes
+        activity.auto_record = values.auto_record

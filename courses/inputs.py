@@ -127,6 +127,8 @@ class ActivityInput(BaseModel):
     ends_at: datetime | None = None
     capacity: int | None = Field(default=None, ge=1, le=10_000)
     duration_minutes: int | None = Field(default=None, ge=1, le=24 * 60)
+    auto_record: bool = False
+    """Live sessions: record from the moment the room opens."""
 
     @field_validator(
         "timezone", "starts_at", "ends_at", "capacity", "duration_minutes", mode="before"
@@ -134,6 +136,11 @@ class ActivityInput(BaseModel):
     @classmethod
     def _blank(cls, value: object) -> object:
         return _blank_to_none(value)
+
+    @field_validator("auto_record", mode="before")
+    @classmethod
+    def _auto_record(cls, value: object) -> object:
+        return _checkbox(value)
 
     @field_validator("kind", mode="before")
     @classmethod
@@ -190,4 +197,5 @@ class ActivityInput(BaseModel):
                 )
             self.starts_at = self.ends_at = None
             self.capacity = None
+            self.auto_record = False
         return self

@@ -14,6 +14,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.schemas import SchemaGenerator
 
+from app.api.jobs import JOB_SCHEMAS
+from app.api.recordings import SCHEMAS as RECORDING_SCHEMAS
 from app.api.serializers import OUTPUT_SCHEMAS
 from courses.inputs import ActivityInput, CourseInput
 from courses.passwords import MAX_LENGTH, MIN_LENGTH
@@ -59,6 +61,7 @@ FIELD_NOTES = {
         "ends_at": "Live sessions: after starts_at, at most 24 hours later.",
         "capacity": "Live sessions: most people in the room at once; null for no limit.",
         "duration_minutes": "On-demand items: length in minutes.",
+        "auto_record": "Live sessions: record from the moment the room opens.",
     },
 }
 
@@ -136,6 +139,8 @@ def base_document() -> dict[str, Any]:
                 **_model_schemas((CourseInput, ActivityInput, ProfileInput)),
                 **copy.deepcopy(_EXTRA_SCHEMAS),
                 **copy.deepcopy(OUTPUT_SCHEMAS),
+                **copy.deepcopy(JOB_SCHEMAS),
+                **copy.deepcopy(RECORDING_SCHEMAS),
             },
         },
         "paths": {},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from app.api import activities, courses, enrollments, me, openapi, session, users
+from app.api import activities, courses, enrollments, jobs, me, openapi, recordings, session, users
 
 
 def api_routes() -> list[BaseRoute]:
@@ -35,10 +35,22 @@ def api_routes() -> list[BaseRoute]:
         Route("/me", me.update_me, methods=["PATCH"]),
         Route("/me/enrollments", me.my_enrollments, methods=["GET"]),
         Route("/me/agenda", me.my_agenda, methods=["GET"]),
+        # recordings and replay
+        Route("/recordings", recordings.list_recordings, methods=["GET"]),
+        Route("/recordings/{id:int}", recordings.get_recording, methods=["GET"]),
+        Route("/recordings/{id:int}", recordings.update_recording, methods=["PATCH"]),
+        Route("/recordings/{id:int}/publish", recordings.publish_recording, methods=["POST"]),
+        Route("/recordings/{id:int}/unpublish", recordings.unpublish_recording,
+              methods=["POST"]),
+        Route("/recordings/{id:int}/watch", recordings.watch, methods=["POST"]),
         # administration
         Route("/users", users.list_users, methods=["GET"]),
         Route("/users", users.create_user, methods=["POST"]),
         Route("/users/{id:int}", users.update_user, methods=["PATCH"]),
+        Route("/jobs", jobs.list_jobs, methods=["GET"]),
+        Route("/jobs/{id:int}", jobs.get_job, methods=["GET"]),
+        Route("/jobs/{id:int}/cancel", jobs.cancel_job, methods=["POST"]),
+        Route("/jobs/{id:int}/retry", jobs.retry_job, methods=["POST"]),
         # this API's description
         Route("/openapi.json", openapi.openapi_json, methods=["GET"], name="openapi"),
         Route("/docs", openapi.docs, methods=["GET"], name="api_docs"),

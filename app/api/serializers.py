@@ -46,6 +46,7 @@ def activity_json(activity: Activity) -> dict[str, Any]:
         "timezone": activity.timezone,
         "capacity": activity.capacity,
         "duration_minutes": activity.duration_minutes,
+        "auto_record": activity.auto_record,
     }
 
 
@@ -152,7 +153,7 @@ OUTPUT_SCHEMAS: dict[str, dict[str, Any]] = {
         "kind": {"type": "string", "enum": ["live", "on_demand"]},
         "title": _STR, "description": _STR, "position": _INT,
         "starts_at": _TIME, "ends_at": _TIME, "timezone": _OPT_STR,
-        "capacity": _OPT_INT, "duration_minutes": _OPT_INT,
+        "capacity": _OPT_INT, "duration_minutes": _OPT_INT, "auto_record": _BOOL,
     }),
     "CourseSummary": _obj({
         "id": _INT, "slug": _STR, "title": _STR, "summary": _STR,

@@ -111,11 +111,13 @@ async def activity_page(request: Request) -> Response:
     async with services.unit() as unit:
         activity, view = await unit.catalog.activity(activity_id, user)
         state = await unit.enrollment.state(view.course.id or 0, user.id or 0) if user else None
+        replay = await unit.recordings.replay_of(activity_id)
     return render(
         request,
         "catalog/activity.html",
         {
             "activity": activity,
+            "replay": replay,
             "view": view,
             "state": state,
             "can_manage": permissions.can_manage_course(user, view.faculty_ids),

@@ -29,6 +29,7 @@ def grant_for(session_pass: SessionPass) -> JoinGrant:
         can_subscribe=True,
         can_share_screen=session_pass.is_host,
         is_host=session_pass.is_host,
+        auto_record=session_pass.activity.auto_record,
     )
 
 

@@ -11,14 +11,17 @@ client -> server
   leave       {}
   ping        {}
   close_room  {}                           hosts only: ends the session for everyone
+  record      {on}                         hosts only: start or stop recording the room
 server -> client
   waiting     {opens_at}                   the room is not open yet; stay connected
   welcome     {v, participant_id, room, you, participants, streams, screens, muted,
-               active_speaker, ice_servers}
+               active_speaker, recording, ice_servers}
   answer      {sdp}    offer {sdp}         negotiation (the client is the polite peer)
   participant_joined {participant}    participant_left {participant_id, reason}
   streams     {streams: {stream id: participant id}, screens: [stream id]}   to label tiles
   active_speaker {participant_id}     mute {participant_id, kind, muted}
+  recording   {active, started_at?, by?}   the room started or stopped recording (also in
+                                           welcome, as recording: {active, started_at?})
   room_closed {reason}                error {code, message}          pong {}
 
 Close codes: 4400 too many bad messages, 4401 bad or expired token / no join in time,

@@ -71,11 +71,20 @@ class CloseRoom(_Message):
     type: Literal["close_room"]
 
 
-ClientMessage = Join | Offer | Answer | Candidate | Mute | Leave | Ping | CloseRoom
+class Record(_Message):
+    """Hosts only: start (on) or stop (off) recording the room."""
+
+    type: Literal["record"]
+    on: bool
+
+
+ClientMessage = Join | Offer | Answer | Candidate | Mute | Leave | Ping | CloseRoom | Record
 _ADAPTER: TypeAdapter[ClientMessage] = TypeAdapter(
     Annotated[ClientMessage, Field(discriminator="type")]
 )
-KNOWN_TYPES = ("join", "offer", "answer", "candidate", "mute", "leave", "ping", "close_room")
+KNOWN_TYPES = (
+    "join", "offer", "answer", "candidate", "mute", "leave", "ping", "close_room", "record"
+)
 
 
 def parse(raw: str) -> ClientMessage:

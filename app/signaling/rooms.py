@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -19,6 +19,9 @@ from app.signaling.outbox import Outbox
 from media import events
 from media.sfu import Grants, Participant, ParticipantInfo, Room, Sfu
 from media.sfu.errors import SfuError
+
+if TYPE_CHECKING:
+    from app.recording_control import RecordingControl
 
 log = structlog.get_logger(__name__)
 
@@ -53,6 +56,8 @@ class LiveRoom:
     present: dict[str, Presence] = field(default_factory=dict)
     opened: asyncio.Event = field(default_factory=asyncio.Event)
     closed_by_host: bool = False
+    auto_record_started: bool = False
+    """The session's automatic recording was started once; a host who stops it wins."""
     timers: list[asyncio.TimerHandle] = field(default_factory=list)
 
     def broadcast(self, message: dict[str, Any], *, skip: str | None = None) -> None:
@@ -73,6 +78,8 @@ class LiveRooms:
         self.sfu = sfu
         self.clock = clock
         self._rooms: dict[str, LiveRoom] = {}
+        self.recording: RecordingControl | None = None
+        """Set by the app when this process may record (it has a media root)."""
 
     def room(self, grant: JoinGrant) -> LiveRoom:
         room = self._rooms.get(grant.room_id)
@@ -141,7 +148,35 @@ class LiveRooms:
                        skip=participant_id)
         log.info("room.entered", room_id=room.room_id, participant_id=participant_id,
                  user_id=grant.user_id, role=grant.role)
+        if grant.auto_record and not room.auto_record_started and self.recording is not None:
+            room.auto_record_started = True
+            if self.recording.active(room.room_id) is None:
+                problem = await self.set_recording(room, True, grant, automatic=True)
+                if problem:
+                    log.error("recording.auto_start_failed", room_id=room.room_id,
+                              error=problem)
         return participant
+
+    async def set_recording(self, room: LiveRoom, on: bool, grant: JoinGrant, *,
+                            automatic: bool = False) -> str:
+        """Start or stop recording the room; '' on success, else what went wrong."""
+        control = self.recording
+        if control is None:
+            return "Recording is not available on this server."
+        if on:
+            if control.active(room.room_id) is not None:
+                return ""
+            return await control.start(room.room_id, title=room.title,
+                                       started_by=None if automatic else grant.user_id)
+        await control.stop(room.room_id)
+        return ""
+
+    def recording_state(self, room_id: str) -> dict[str, Any]:
+        active = self.recording.active(room_id) if self.recording is not None else None
+        if active is None:
+            return {"active": False}
+        return {"active": True, "started_at": active.started_at.isoformat(),
+                "recording_id": active.recording_id}
 
     def snapshot(self, room: LiveRoom) -> dict[str, Any]:
         sfu_room = self.sfu.get_room(room.room_id)
@@ -150,6 +185,7 @@ class LiveRooms:
             "streams": sfu_room.stream_owners() if sfu_room else {},
             "screens": _screens(sfu_room),
             "active_speaker": sfu_room.active_speaker if sfu_room else None,
+            "recording": self.recording_state(room.room_id),
             "muted": {
                 pid: {k: p.is_muted(k) for k in ("audio", "video")}
                 for pid, p in ((pid, sfu_room.participant(pid)) for pid in room.present)
@@ -204,6 +240,8 @@ class LiveRooms:
                             "screens": _screens(sfu_room)})
         elif isinstance(event, events.ActiveSpeakerChanged):
             room.broadcast({"type": "active_speaker", "participant_id": event.participant_id})
+        elif isinstance(event, events.RecordingStarted | events.RecordingStopped):
+            room.broadcast({"type": "recording", **self.recording_state(event.room_id)})
         elif isinstance(event, events.MuteChanged):
             room.broadcast({"type": "mute", "participant_id": event.participant_id,
                             "kind": event.kind, "muted": event.muted})

@@ -234,6 +234,15 @@ class SignalingSession:
                     self._error("forbidden", "Only a host may close the room.")
                     return
                 await self.rooms.close(self.room_id, "The host ended the session.", by_host=True)
+            case protocol.Record(on=on):
+                if not self.grant.is_host:
+                    self.log.warning("signaling.host_command_refused", command="record")
+                    self._error("forbidden", "Only a host may start or stop recording.")
+                    return
+                assert self.room is not None
+                problem = await self.rooms.set_recording(self.room, on, self.grant)
+                if problem:
+                    self._error("recording_failed", problem)
             case protocol.Join():
                 self._bad("already_joined", "You have already joined.")
 

@@ -26,6 +26,7 @@
  *                                      audio_playing}] for the remote tiles on screen; the
  *                                      track ids match getStats()' trackIdentifier
  *   window.roundsRoom.timings()        {joined, welcomed, connected}: performance.now() marks
+ *   window.roundsRoom.recording()      {active, started_at?}: whether the room is recording
  * Before this script runs, a page (or a test) may set window.roundsRoomConfig =
  * {video: {width, height, frameRate}} to ask the camera for other constraints.
  */
@@ -52,6 +53,7 @@
     screenButton: $("screen-button"), leaveButton: $("leave-button"), endButton: $("end-button"),
     end: $("room-end"), endHeading: $("room-end-h"), endMessage: $("room-end-message"),
     rejoinButton: $("rejoin-button"), soundButton: $("sound-button"),
+    recordButton: $("record-button"), recordingBadge: $("recording-badge"),
   };
   const data = root.dataset;
   const cfg = {
@@ -76,6 +78,7 @@
     mic: null, cam: null, localStream: new MediaStream(),
     micMuted: false, camOff: false,
     screen: null,                  // {track, stream} while we share
+    recording: { active: false },  // the room's recording state, from the server
     token: data.token, tokenAt: Date.now(),
     gen: 0,                        // bumped on every teardown: stale callbacks check it
     ws: null, pc: null, me: null,
@@ -563,6 +566,7 @@
         scheduleRender();
         break;
       case "mute": onMute(m); break;
+      case "recording": onRecording(m, true); break;
       case "room_closed":
         S.closedReason = m.reason || "The session has ended.";
         roomClosed(S.closedReason);
@@ -581,6 +585,7 @@
     if (Array.isArray(m.screens)) { S.screens = new Set(m.screens); S.serverLabelsScreens = true; }
     S.muted = m.muted || {};
     S.speaker = m.active_speaker || null;
+    onRecording(m.recording || { active: false }, false);
     S.lastError = "";
     setPhase("joined");
     createPeerConnection(m.ice_servers || []);
@@ -595,6 +600,21 @@
     setStatus("You joined. " + (others === 0 ? "Nobody else is here yet."
       : others === 1 ? "1 other person is here." : others + " other people are here."));
     scheduleRender();
+  }
+
+  function onRecording(m, announce) {
+    const was = !!(S.recording && S.recording.active);
+    S.recording = { active: !!m.active, started_at: m.started_at || null };
+    el.recordingBadge.hidden = !S.recording.active;
+    if (el.recordButton) {
+      el.recordButton.disabled = false;
+      el.recordButton.setAttribute("aria-pressed", S.recording.active ? "true" : "false");
+      el.recordButton.textContent = S.recording.active ? "Stop recording" : "Record";
+    }
+    if (announce && was !== S.recording.active) {
+      setStatus(S.recording.active ? "This session is now being recorded."
+        : "Recording stopped.");
+    }
   }
 
   function onMute(m) {
@@ -639,6 +659,10 @@
       case "bad_token": case "wrong_room": case "cannot_join": case "protocol_version":
       case "forbidden": case "join_timeout": case "join_first":
         S.lastError = message;
+        setStatus(message, true);
+        break;
+      case "recording_failed":
+        if (el.recordButton) el.recordButton.disabled = false;
         setStatus(message, true);
         break;
       default:
@@ -1053,6 +1077,12 @@
       }
     });
   }
+  if (el.recordButton) {
+    el.recordButton.addEventListener("click", () => {
+      el.recordButton.disabled = true;   // until the server says what happened
+      send({ type: "record", on: !(S.recording && S.recording.active) });
+    });
+  }
   el.rejoinButton.addEventListener("click", () => { rejoin(); });
   el.soundButton.addEventListener("click", () => {
     S.audioBlocked = false;
@@ -1098,6 +1128,7 @@
         };
       }),
     timings: () => Object.assign({}, S.timings),
+    recording: () => Object.assign({ active: false }, S.recording),
   });
 
   setPhase("prejoin");

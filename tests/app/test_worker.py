@@ -1,4 +1,5 @@
-"""The worker process starts, reports itself, and stops cleanly on SIGTERM."""
+"""The worker process starts, reports itself, runs SAQ's worker when Redis is configured,
+and stops cleanly on SIGTERM or SIGINT. (Jobs through it: tests/app/jobs/test_redis.py.)"""
 
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ def _wait_for(log: Path, text: str, proc: subprocess.Popen[bytes], seconds: floa
 def test_worker_starts_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     proc, log = _start(tmp_path)
     _wait_for(log, "worker.started", proc)
+    assert "worker.no_redis" in log.read_text()  # without Redis, jobs run in the web process
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(15) == 0
     assert "worker.stopped" in log.read_text()
@@ -61,9 +63,11 @@ def test_worker_heartbeats_into_redis_and_clears_on_exit(tmp_path: Path) -> None
         while not list(client.scan_iter(key)) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert list(client.scan_iter(key)), "no heartbeat key in Redis"
+        assert '"event": "jobs.started"' in log.read_text()  # SAQ's worker runs the jobs
         proc.send_signal(signal.SIGINT)
         assert proc.wait(15) == 0
         assert list(client.scan_iter(key)) == []
+        assert '"event": "jobs.stopped"' in log.read_text()
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -25,10 +25,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from sqlmodel import select
 
 from app.settings import Environment, Settings
 from app.wiring import build_services
-from courses.models import Role, User
+from courses.models import Recording, Role, User
 from tests.browser.conftest import LiveServer
 from tests.factories.catalog import make_course, make_live
 from tests.factories.people import PASSWORD, make_user
@@ -187,6 +188,25 @@ async def _seed(server: LiveServer, starts_in: timedelta = timedelta(minutes=-1)
         )
     finally:
         await services.close()
+
+
+async def _recording_state(server: LiveServer, wanted: str) -> dict[str, Any] | None:
+    settings = Settings(
+        ROUNDS_ENV=Environment.TEST, DATA_DIR=server.data_dir, DATABASE_URL=server.database_url,
+        SECRET_KEY="seed-only-secret-key-0123456789abcdefghij",
+    )
+    services = build_services(settings)
+    try:
+        async with services.unit() as unit:
+            rows = (await unit.session.exec(select(Recording))).all()
+    finally:
+        await services.close()
+    assert len(rows) == 1
+    row = rows[0]
+    assert row.state != "failed", row.error
+    if row.state != wanted:
+        return None
+    return {"duration_seconds": row.duration_seconds or 0.0, "output_path": row.output_path}
 
 
 async def _signed_in_page(browser: Any, server: LiveServer, person: Person,
@@ -416,6 +436,18 @@ async def test_a_watch_only_viewer_and_a_screen_share(
             await poll(f"{who.person.name} to decode the shared screen",
                        partial(_screen_frames, who), 8)
         await bea.page.screenshot(path=str(shots / "room-presenting.png"))
+
+        # the host records while presenting: everyone sees it, and the recording composes
+        await host.page.get_by_role("button", name="Record").click()
+        for who in (host, bea, cy):
+            await who.page.locator("#recording-badge").wait_for(state="visible", timeout=8000)
+            assert await who.js("window.roundsRoom.recording().active") is True
+        await host.page.get_by_role("button", name="Stop recording").wait_for()
+        await asyncio.sleep(3.0)
+        await host.page.get_by_role("button", name="Stop recording").click()
+        for who in (host, bea, cy):
+            await who.page.locator("#recording-badge").wait_for(state="hidden", timeout=8000)
+        await host.page.get_by_role("button", name="Record").wait_for()
         await host.page.get_by_role("button", name="Stop sharing").click()
         for who in (bea, cy):
             await who.page.locator("#presenter .tile").wait_for(state="detached", timeout=8000)
@@ -425,6 +457,11 @@ async def test_a_watch_only_viewer_and_a_screen_share(
             assert who.errors == [], (who.person.name, who.errors)
     finally:
         await _close(people)
+    # Chromium's own VP8 and Opus, recorded and composed in the server's job runner
+    ready = await poll("the recording to be composed",
+                       partial(_recording_state, live_server, "ready"), 120, 1.0)
+    assert ready["duration_seconds"] > 2.5
+    assert (live_server.data_dir / "media" / ready["output_path"] / "recording.mp4").is_file()
 
 
 async def test_reconnects_after_the_signaling_socket_drops(

@@ -28,6 +28,7 @@ def _values(activity: Activity) -> dict[str, Any]:
         "ends_at": local_time(activity.ends_at, activity.timezone, "input"),
         "capacity": activity.capacity or "",
         "duration_minutes": activity.duration_minutes or "",
+        "auto_record": activity.auto_record,
     }
 
 
@@ -73,6 +74,7 @@ async def update_activity(request: Request) -> Response:
     user = require_teacher(request)
     activity_id = path_int(request, "activity_id")
     data = await read_form(request)
+    data.setdefault("auto_record", "")  # an unticked box sends nothing
     try:
         async with services_of(request).unit() as unit:
             activity = await unit.catalog.update_activity(activity_id, data, user)

@@ -215,3 +215,26 @@ async def test_other_faculty_cannot_touch_the_activities(
             response.text)
     page = await client.get(f"/activities/{session.id}")
     assert page.status_code == 200 and "Original title" in page.text
+
+
+async def test_a_live_session_can_be_set_to_record_itself(
+    course: Course, session: Activity, faculty: Client, services: Services
+) -> None:
+    url = f"/admin/activities/{session.id}/edit"
+    response = await faculty.form(url, {**LIVE, "auto_record": "on"})
+    assert response.status_code == 303
+    assert 'name="auto_record" checked' in (await faculty.get(url)).text
+    async with services.unit() as unit:
+        assert (await unit.session.get(Activity, session.id)).auto_record is True
+    # the room page's join token carries the setting to the signaling server
+    room = await faculty.get(f"/activities/{session.id}/live")
+    token = re.search(r'data-token="([^"]+)"', room.text)
+    assert token
+    from app.join_tokens import JoinTokens
+
+    assert JoinTokens(services.secret_key).verify(token.group(1)).auto_record is True
+    # unticking the box (a form sends nothing for it) turns it off
+    assert (await faculty.form(url, LIVE)).status_code == 303
+    async with services.unit() as unit:
+        assert (await unit.session.get(Activity, session.id)).auto_record is False
+    assert 'name="auto_record" checked' not in (await faculty.get(url)).text

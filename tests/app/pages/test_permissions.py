@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 from starlette.routing import Mount, Route, WebSocketRoute
 
+from app.jobs import JobStore
 from app.routes import routes
 from app.wiring import Services
 from courses.models import Course
@@ -23,6 +24,7 @@ from tests.app.pages.conftest import SignedIn
 from tests.app.pages.helpers import Cast, text_of
 from tests.conftest import START, Client
 from tests.factories.catalog import make_course, make_live, make_on_demand
+from tests.factories.replay import make_recording
 
 ROLES = ("anon", "learner", "other_faculty", "faculty", "admin")
 SIGNED = ROLES[1:]
@@ -78,6 +80,9 @@ def admins(outcome: Outcome) -> dict[str, Outcome]:
             "admin": outcome}
 
 
+# a private recording exists only for its course's staff (and the people in the room)
+REPLAY: dict[str, Outcome] = {"anon": SIGN_IN, "learner": 404, "other_faculty": 404,
+                              "faculty": 200, "admin": 200}
 # an unpublished course, and what is in it, does not exist for anyone but its staff
 DRAFT_HIDDEN: dict[str, Outcome] = {"anon": 404, "learner": 404, "other_faculty": 404,
                                     "faculty": 200, "admin": 200}
@@ -91,6 +96,34 @@ async def fresh_activity(
     assert isinstance(course, Course)
     activity = await make_on_demand(services, cast.admin, course, title="Disposable module")
     return {"fresh": activity.id}
+
+
+def fresh_job(state: str) -> Prepare:
+    """A media job of its own for each try: queued (to cancel) or failed (to retry)."""
+
+    async def prepare(services: Services, cast: Cast, ids: dict[str, object]) -> dict[str, object]:
+        store = JobStore(services.db, services.clock)
+        job = await store.create("compose", None, 3)
+        if state == "failed":
+            await store.fail(job.id or 0, "ffmpeg exited with status 1")
+        return {"job": job.id}
+
+    return prepare
+
+
+def fresh_recording(published: bool) -> Prepare:
+    """A READY recording of the scene's course, with its files; published or private."""
+
+    async def prepare(services: Services, cast: Cast, ids: dict[str, object]) -> dict[str, object]:
+        course = ids["course_record"]
+        assert isinstance(course, Course)
+        recording = await make_recording(services, course=course, with_files=True)
+        if published:
+            async with services.unit() as unit:
+                await unit.recordings.publish(recording.id or 0, cast.admin)
+        return {"rec": recording.id}
+
+    return prepare
 
 
 def in_draft(prepare: Prepare) -> Prepare:
@@ -208,6 +241,30 @@ CASES: list[Case] = [
     Case("POST", "/admin/users", admins(To("/admin/users")), form=NEW_USER_FORM),
     Case("POST", "/admin/users/{user_id:int}", admins(To("/admin/users")),
          url="/admin/users/{learner}", form={"role": "learner"}),
+    Case("GET", "/admin/jobs", admins(200)),
+    Case("POST", "/admin/jobs/{job_id:int}/cancel", admins(To("/admin/jobs")),
+         url="/admin/jobs/{job}/cancel", prepare=fresh_job("queued")),
+    Case("POST", "/admin/jobs/{job_id:int}/retry", admins(To("/admin/jobs")),
+         url="/admin/jobs/{job}/retry", prepare=fresh_job("failed")),
+    # recordings: the scene's learner is enrolled in the course; others may not know of them
+    Case("GET", "/recordings", members(200)),
+    Case("GET", "/recordings/{recording_id:int}", {**REPLAY, "learner": 200},
+         url="/recordings/{rec}", prepare=fresh_recording(published=True)),
+    Case("GET", "/recordings/{recording_id:int}", REPLAY, url="/recordings/{rec}",
+         prepare=fresh_recording(published=False), variant="private"),
+    Case("GET", "/recordings/{recording_id:int}/media/{path:path}", {**REPLAY, "learner": 200},
+         url="/recordings/{rec}/media/hls/master.m3u8", prepare=fresh_recording(published=True)),
+    Case("GET", "/recordings/{recording_id:int}/media/{path:path}", REPLAY,
+         url="/recordings/{rec}/media/recording.mp4", prepare=fresh_recording(published=False),
+         variant="private"),
+    Case("GET", "/recordings/{recording_id:int}/edit", {**REPLAY, "learner": 403},
+         url="/recordings/{rec}/edit", prepare=fresh_recording(published=True)),
+    Case("POST", "/recordings/{recording_id:int}/edit",
+         {**REPLAY, "learner": 403, "faculty": To("/recordings/{rec}/edit"),
+          "admin": To("/recordings/{rec}/edit")},
+         url="/recordings/{rec}/edit", form={"title": "Renamed recording", "action": "save"},
+         prepare=fresh_recording(published=True)),
+    Case("GET", "/admin/recordings", admins(200)),
     Case("GET", "/admin/settings", admins(200)),
     Case("POST", "/admin/settings", admins(To("/admin/settings")),
          form={"name": "Rounds Test Hospital", "signup_enabled": "on"}),

@@ -1,4 +1,5 @@
-"""kill -9 of the server mid-recording: the raw files up to about the last second are usable."""
+"""kill -9 of the server mid-recording: the raw files up to about the last second are usable,
+and they compose."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ import sys
 import time
 from pathlib import Path
 
+import imageio_ffmpeg
+
+from media.compose import ComposeOptions, compose_recording, verify_outputs
 from media.recording.format import read_events, read_manifest, read_track, track_paths
 
 from .media_checks import keyframes, longest_gap
@@ -64,3 +68,10 @@ async def test_a_killed_server_leaves_files_usable_up_to_the_last_second(tmp_pat
     assert log[0]["type"] == "recording_started"
     assert {e["type"] for e in log} >= {"participant_joined", "track_published", "active_speaker"}
     assert all(started_at <= e["t"] < killed_at for e in log)
+
+    # and the compose job can run on what was saved: an MP4 as long as what was recorded
+    result = await compose_recording(
+        directory, tmp_path / "out",
+        ComposeOptions(ffmpeg=imageio_ffmpeg.get_ffmpeg_exe(), layout="grid", max_height=360))
+    verify_outputs(result, last - started_at)
+    assert abs(result.duration - (last - started_at)) < 0.5
