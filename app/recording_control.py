@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -22,7 +23,7 @@ import structlog
 
 from app.settings import Settings
 from app.wiring import Services
-from courses.recording_lifecycle import RecordingLifecycle
+from courses.recording_lifecycle import RecordingLifecycle, raw_path_for
 from media import events
 from media.sfu import Sfu
 
@@ -30,7 +31,9 @@ log = structlog.get_logger(__name__)
 
 ACTIVITY_ROOM = re.compile(r"^activity-([1-9][0-9]{0,9})$")
 QUIET_SECONDS = 30.0
-"""A recorder appends at least twice a second: a raw folder quiet this long has no writer."""
+"""A recording's folder is touched at least every ``TOUCH_SECONDS`` by the process recording
+it (besides the recorder's own appends): a folder quiet this long has no writer."""
+TOUCH_SECONDS = 10.0
 ORPHAN_SWEEP_SECONDS = 60.0
 
 Enqueue = Callable[[int], Awaitable[None]]
@@ -55,7 +58,7 @@ def last_write(directory: Path) -> float | None:
     newest: float | None = None
     if not directory.exists():
         return None
-    for path in directory.rglob("*"):
+    for path in (directory, *directory.rglob("*")):
         with contextlib.suppress(OSError):
             mtime = path.stat().st_mtime
             newest = mtime if newest is None else max(newest, mtime)
@@ -192,17 +195,29 @@ class RecordingControl:
             recovered.append(recording_id)
         return recovered
 
+    def touch_active(self) -> None:
+        """Mark this process's recordings as alive for the other processes' orphan sweeps
+        (a room where nobody publishes writes nothing for a while)."""
+        for active in self._active.values():
+            folder = self.media_root / raw_path_for(active.recording_id)
+            with contextlib.suppress(OSError):
+                os.utime(folder)
+
     def start_sweeping(self, interval: float = ORPHAN_SWEEP_SECONDS) -> None:
         async def sweep() -> None:
             from app.compose_job import sweep_raw
 
+            due = 0.0
             while True:
                 try:
-                    await self.recover_orphans()
-                    await sweep_raw(self.services, self.settings)
+                    await asyncio.to_thread(self.touch_active)
+                    if time.monotonic() >= due:
+                        due = time.monotonic() + interval
+                        await self.recover_orphans()
+                        await sweep_raw(self.services, self.settings)
                 except Exception:
                     log.exception("recording.sweep_failed")
-                await asyncio.sleep(interval)
+                await asyncio.sleep(min(TOUCH_SECONDS, interval))
 
         if self._sweeper is None:
             self._sweeper = asyncio.get_running_loop().create_task(sweep())

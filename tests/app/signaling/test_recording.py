@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 
 from sqlmodel import select
 
+from app.recording_control import RecordingControl
 from app.wiring import Services
 from courses.models import Recording, RecordingParticipant, RecordingState, Role
 from media.recording.format import read_events, read_manifest, track_paths
@@ -152,4 +154,25 @@ async def test_a_recording_whose_process_died_is_recovered_for_composition(
     assert rows[0].stopped_at is not None
     assert abs(rows[0].stopped_at.timestamp() - (folder / "events.jsonl").stat().st_mtime) < 1
     assert await control.recover_orphans(quiet_seconds=0) == []
+
+
+async def test_a_recording_nobody_speaks_in_is_not_taken_for_an_orphan(
+    server: Server, services: Services, connect_peer: Connect
+) -> None:
+    control = server.app.state.recording_control
+    host_user = await make_user(services, Role.FACULTY)
+    host = await connect_peer(user_id=host_user.id, host=True)
+    await host.wait_for("welcome")
+    await host.send({"type": "record", "on": True})  # nobody publishes: nothing is appended
+    await host.wait_for("recording", lambda m: m["active"] is True)
+    row = (await _rows(services))[0]
+    folder = server.app.state.settings.effective_media_root / row.raw_path
+    old = folder.stat().st_mtime - 120
+    for path in (folder, *folder.rglob("*")):
+        os.utime(path, (old, old))
+    # another process's sweep would see a quiet folder; this process marks it alive first
+    control.touch_active()
+    other = RecordingControl(services, server.app.state.settings, control.sfu)
+    assert await other.recover_orphans(quiet_seconds=30) == []
+    assert (await _rows(services))[0].state == RecordingState.RECORDING
 
