@@ -9,20 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import re
-import signal
-import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import structlog
 
+from media.children import die_with_parent
+
 log = structlog.get_logger(__name__)
 
 # What a failure message keeps of the child's stderr: FFmpeg prints the error last.
 STDERR_TAIL_CHARS = 64 * 1024
-_PR_SET_PDEATHSIG = 1
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
@@ -41,26 +39,6 @@ class ProcessFailed(Exception):
 class Finished:
     returncode: int
     stderr: str
-
-
-def _load_prctl() -> Callable[..., int] | None:
-    """libc's prctl, looked up here: the child between fork and exec must not load a
-    library (another thread of the parent may have held the loader's lock at the fork)."""
-    if sys.platform != "linux":
-        return None
-    try:
-        prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-    return prctl
-
-
-_PRCTL = _load_prctl()
-
-
-def _die_with_parent() -> None:  # runs in the child between fork and exec
-    if _PRCTL is not None:
-        _PRCTL(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
 
 
 async def _kill(proc: asyncio.subprocess.Process) -> None:
@@ -85,7 +63,7 @@ async def run_process(
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
-        preexec_fn=_die_with_parent if _PRCTL is not None else None,
+        preexec_fn=die_with_parent(),
     )
     log.debug("job.process_started", pid=proc.pid, program=argv[0])
     tail = ""

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import structlog
 
+from media.children import die_with_parent
+
 from .errors import ComposeError
 
 log = structlog.get_logger(__name__)
@@ -73,6 +75,7 @@ async def run_ffmpeg(
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             start_new_session=True,
+            preexec_fn=die_with_parent(),
         )
     except (FileNotFoundError, PermissionError) as exc:
         raise ComposeError(
