@@ -19,6 +19,8 @@ Public API (what app/'s signaling layer calls)::
     room.stream_owners()                     # msid stream id -> participant id (label tiles)
     room.active_speaker                      # participant id or None
     await room.leave(participant_id, "kicked")   # or "left"; "dropped" is the SFU's own
+    room.start_recording(directory, recording_id, layout="presenter")   # media/recording
+    await room.stop_recording()              # RecordingSummary; closing the room stops it too
     await sfu.close_room(room_id)
     await sfu.close()
 
