@@ -8,6 +8,7 @@ parent itself killed (kill -9, out of memory): on Linux the kernel then sends th
 from __future__ import annotations
 
 import ctypes
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -30,11 +31,26 @@ def _load_prctl() -> Callable[..., int] | None:
 _PRCTL = _load_prctl()
 
 
+BACKGROUND_NICENESS = 10
+"""Batch work (composing, transcoding) yields the CPU to live rooms on the same machine."""
+
+
 def _die_with_parent() -> None:  # runs in the child between fork and exec
     if _PRCTL is not None:
         _PRCTL(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
 
 
+def _background() -> None:  # runs in the child between fork and exec
+    _die_with_parent()
+    os.nice(BACKGROUND_NICENESS)
+
+
 def die_with_parent() -> Callable[[], None] | None:
     """A ``preexec_fn`` for ``asyncio.create_subprocess_exec`` (None where unsupported)."""
     return _die_with_parent if _PRCTL is not None else None
+
+
+def background() -> Callable[[], None]:
+    """A ``preexec_fn`` for batch children: they die with the parent and run at a lower
+    priority than the process that started them (which may be forwarding live media)."""
+    return _background

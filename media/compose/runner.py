@@ -19,7 +19,7 @@ from pathlib import Path
 
 import structlog
 
-from media.children import die_with_parent
+from media.children import background
 
 from .errors import ComposeError
 
@@ -75,7 +75,7 @@ async def run_ffmpeg(
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             start_new_session=True,
-            preexec_fn=die_with_parent(),
+            preexec_fn=background(),
         )
     except (FileNotFoundError, PermissionError) as exc:
         raise ComposeError(

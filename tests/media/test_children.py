@@ -1,4 +1,5 @@
-"""A child started with ``die_with_parent`` does not outlive a parent killed with kill -9."""
+"""A child started with ``die_with_parent`` does not outlive a parent killed with kill -9; a
+``background`` child also runs at a lower priority than its parent."""
 
 from __future__ import annotations
 
@@ -53,3 +54,18 @@ def test_a_child_dies_with_its_killed_parent() -> None:
         if parent.poll() is None:
             parent.kill()
             parent.wait()
+
+
+def test_a_background_child_yields_the_cpu_to_its_parent() -> None:
+    import asyncio
+
+    from media.children import BACKGROUND_NICENESS, background
+
+    async def niceness_of_child() -> int:
+        child = await asyncio.create_subprocess_exec(
+            "sh", "-c", "cut -d' ' -f19 /proc/self/stat", preexec_fn=background(),
+            stdout=asyncio.subprocess.PIPE)
+        out, _ = await child.communicate()
+        return int(out)
+
+    assert asyncio.run(niceness_of_child()) == os.nice(0) + BACKGROUND_NICENESS
