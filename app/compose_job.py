@@ -18,6 +18,8 @@ import structlog
 from app.jobs import JobContext, JobFailed
 from app.settings import Settings
 from app.wiring import Services
+from courses.errors import Conflict
+from courses.models import MediaJob, User
 from courses.recording_lifecycle import ComposedOutputs, RecordingLifecycle, output_path_for
 from media.compose import ComposeError, ComposeOptions, compose_recording, verify_outputs
 
@@ -133,6 +135,22 @@ class _Progress:
     async def drain(self) -> None:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+async def compose_again(services: Services, recording_id: int, layout: object,
+                        actor: User) -> MediaJob:
+    """Queue a new composition of a recording (another layout, or after a failure) while its
+    raw tracks are kept; refused while a job for it is unfinished."""
+    busy = [j for j in await services.jobs.store.unfinished() if j.recording_id == recording_id]
+    if busy:
+        raise Conflict(f"Job {busy[0].id} is composing this recording already; wait for it, "
+                       "or cancel it on the jobs page.")
+    async with services.unit() as unit:
+        await unit.recordings.choose_layout(recording_id, layout, actor)
+    job = await services.jobs.enqueue(COMPOSE, recording_id=recording_id)
+    log.info("compose.requested", recording_id=recording_id, job_id=job.id, layout=layout,
+             user_id=actor.id)
+    return job
 
 
 def _remove_other_outputs(keep: Path) -> None:

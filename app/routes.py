@@ -48,6 +48,7 @@ def routes() -> list[BaseRoute]:
         Route("/recordings/{recording_id:int}", recordings.replay_page, name="replay"),
         Route("/recordings/{recording_id:int}/edit", recordings.edit_page),
         Route("/recordings/{recording_id:int}/edit", recordings.save, methods=["POST"]),
+        Route("/recordings/{recording_id:int}/compose", recordings.compose, methods=["POST"]),
         Route("/recordings/{recording_id:int}/media/{path:path}", recordings.media,
               name="recording_media"),
         # administration

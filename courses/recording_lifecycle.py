@@ -123,8 +123,11 @@ class RecordingLifecycle:
         return list(result.all())
 
     async def composing(self, recording_id: int) -> Recording:
+        """A ready recording composed again (another layout) stays ready, its current outputs
+        served, until the new ones are verified."""
         recording = await self.get(recording_id)
-        recording.state = RecordingState.PROCESSING
+        if recording.state != RecordingState.READY:
+            recording.state = RecordingState.PROCESSING
         recording.error = ""
         recording.updated_at = self.clock.now()
         await self.session.flush()
@@ -145,8 +148,11 @@ class RecordingLifecycle:
         return recording
 
     async def failed(self, recording_id: int, error: str) -> Recording:
+        """A failed composition; a ready recording keeps its verified outputs and stays ready
+        (the error is kept for its staff to read)."""
         recording = await self.get(recording_id)
-        recording.state = RecordingState.FAILED
+        if recording.state != RecordingState.READY:
+            recording.state = RecordingState.FAILED
         recording.error = error
         recording.updated_at = self.clock.now()
         await self.session.flush()

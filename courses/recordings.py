@@ -37,6 +37,7 @@ from courses.models import (
     CourseFaculty,
     Enrollment,
     EnrollmentStatus,
+    Layout,
     Recording,
     RecordingParticipant,
     RecordingState,
@@ -191,6 +192,30 @@ class RecordingService:
         view = await self.view(recording_id, actor)
         if not view.can_manage:
             raise PermissionDenied("Only this course's faculty and administrators may do that.")
+        return view
+
+    async def choose_layout(self, recording_id: int, layout: object, actor: User) -> RecordingView:
+        """Set the layout for the next composition, refusing what cannot be composed again
+        (still recording or composing, or raw tracks already removed by retention)."""
+        view = await self.managed(recording_id, actor)
+        recording = view.recording
+        if not isinstance(layout, str) or layout not in {item.value for item in Layout}:
+            raise InvalidInput({"layout": "Choose presenter, speaker or grid."})
+        if recording.state in (RecordingState.RECORDING, RecordingState.PROCESSING):
+            raise RecordingNotReady(
+                f"This recording is {recording.state}; compose it again once that has finished."
+            )
+        if recording.raw_removed_at is not None:
+            raise RecordingNotReady(
+                "Its raw tracks were removed after the outputs were verified (the retention "
+                "setting), so it cannot be composed again."
+            )
+        recording.layout = layout
+        recording.updated_at = self.clock.now()
+        self.session.add(recording)
+        await self.session.flush()
+        log.info("recording.layout_chosen", recording_id=recording_id, layout=layout,
+                 user_id=actor.id)
         return view
 
     async def playable(self, recording_id: int, viewer: User) -> RecordingView:

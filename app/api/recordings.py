@@ -213,6 +213,43 @@ async def publish_recording(request: Request) -> Response:
     return await _detail(request, view, progress)
 
 
+async def compose_recording(request: Request) -> Response:
+    """
+    summary: Compose a recording again
+    description: >-
+      The course's faculty and administrators. Queues a new composition from the raw tracks
+      in the given layout (`presenter`: a screen share large; `speaker`: the active speaker
+      large; `grid`). A ready recording stays playable until the new outputs are verified.
+      Refused while the recording is still recording or composing, while a job for it is
+      unfinished, or once retention removed its raw tracks.
+    requestBody:
+      required: true
+      content:
+        application/json:
+          schema: {$ref: '#/components/schemas/ComposeRequest'}
+    responses:
+      202:
+        description: The queued job; follow it at /api/jobs/{id}.
+        content: {application/json: {schema: {$ref: '#/components/schemas/MediaJob'}}}
+      400: {description: The body is not a JSON object.}
+      401: {description: Not signed in.}
+      403: {description: "Not this course's faculty nor an administrator, or the CSRF token is
+        missing."}
+      404: {description: "No such recording, or not one the caller may see."}
+      409: {description: "Recording or composing now, or its raw tracks are gone."}
+      422: {description: "`layout` is not one of presenter, speaker, grid."}
+    """
+    from app.api.jobs import job_json
+    from app.compose_job import compose_again
+
+    user = require_user(request)
+    rid = recording_id(request)
+    data = await read_json(request)
+    only_fields(data, ("layout",))
+    job = await compose_again(services_of(request), rid, data.get("layout"), user)
+    return JSONResponse(job_json(job), status_code=202)
+
+
 async def unpublish_recording(request: Request) -> Response:
     """
     summary: Keep a recording private again
@@ -334,6 +371,10 @@ SCHEMAS: dict[str, Any] = {
                                "`h:mm:ss Title` a line; every start within the recording.",
             },
         },
+    },
+    "ComposeRequest": {
+        "type": "object", "required": ["layout"], "additionalProperties": False,
+        "properties": {"layout": {"type": "string", "enum": ["presenter", "speaker", "grid"]}},
     },
     "WatchHeartbeat": {
         "type": "object", "required": ["ranges", "position"], "additionalProperties": False,

@@ -40,6 +40,7 @@ def api_routes() -> list[BaseRoute]:
         Route("/recordings/{id:int}", recordings.get_recording, methods=["GET"]),
         Route("/recordings/{id:int}", recordings.update_recording, methods=["PATCH"]),
         Route("/recordings/{id:int}/publish", recordings.publish_recording, methods=["POST"]),
+        Route("/recordings/{id:int}/compose", recordings.compose_recording, methods=["POST"]),
         Route("/recordings/{id:int}/unpublish", recordings.unpublish_recording,
               methods=["POST"]),
         Route("/recordings/{id:int}/watch", recordings.watch, methods=["POST"]),

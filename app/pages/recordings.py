@@ -138,3 +138,23 @@ async def admin_list(request: Request) -> Response:
         views = await unit.recordings.all(user)
     return render(request, "admin/recordings.html",
                   {"views": views, "format_time": format_time})
+
+
+async def compose(request: Request) -> Response:
+    """Compose again, in the layout chosen on the edit page."""
+    from app.compose_job import compose_again
+
+    user = require_teacher(request)
+    rid = recording_id(request)
+    data = await read_form(request)
+    try:
+        job = await compose_again(services_of(request), rid, data.get("layout"), user)
+    except InvalidInput as exc:
+        flash(request, exc.errors.get("layout", exc.message), "error")
+        return redirect(f"/recordings/{rid}/edit")
+    except Conflict as exc:
+        flash(request, exc.message, "error")
+        return redirect(f"/recordings/{rid}/edit")
+    flash(request, f"Composing again with the {data.get('layout')} layout (job {job.id}). "
+          "The current version stays available until the new one is ready.", "success")
+    return redirect(f"/recordings/{rid}/edit")

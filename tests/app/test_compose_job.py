@@ -160,3 +160,42 @@ async def test_raw_tracks_go_only_after_verification_and_retention(
     assert failed.state == JobState.FAILED and "no longer on disk" in failed.error
     assert (await recording(real_services, ready_id)).state == RecordingState.READY
 
+
+
+async def test_composing_again_in_another_layout_keeps_the_ready_version_until_verified(
+    real_services: Services, job_settings: Settings, queue: JobQueue
+) -> None:
+    from app.compose_job import compose_again
+    from courses.errors import Conflict, InvalidInput
+    from courses.models import Role
+    from courses.recordings import RecordingNotReady
+    from tests.factories.people import make_user
+
+    admin = await make_user(real_services, Role.ADMIN)
+    recording_id = await stopped_recording(real_services, job_settings)
+    real_services.__dict__["jobs"] = queue  # the queue this test runs
+    first = await queue.enqueue(COMPOSE, recording_id=recording_id)
+    assert first.id is not None
+    assert (await finished(queue.store, first.id)).state == JobState.SUCCEEDED
+    before = await recording(real_services, recording_id)
+    old_outputs = job_settings.effective_media_root / before.output_path
+    assert before.layout == "grid" and old_outputs.is_dir()
+
+    with pytest.raises(InvalidInput):
+        await compose_again(real_services, recording_id, "mosaic", admin)
+    again = await compose_again(real_services, recording_id, "speaker", admin)
+    assert again.id is not None
+    with pytest.raises(Conflict):  # one composition at a time
+        await compose_again(real_services, recording_id, "grid", admin)
+    meanwhile = await recording(real_services, recording_id)
+    assert meanwhile.state == RecordingState.READY  # still served while it composes
+    assert (await finished(queue.store, again.id)).state == JobState.SUCCEEDED
+    after = await recording(real_services, recording_id)
+    assert after.state == RecordingState.READY and after.layout == "speaker"
+    assert after.output_path == f"recordings/{recording_id}/out-{again.id}"
+    assert (job_settings.effective_media_root / after.output_path / "recording.mp4").is_file()
+    assert not old_outputs.exists()  # the superseded version is gone
+
+    await sweep_raw(real_services, job_settings.model_copy(update={"raw_retention_hours": 0}))
+    with pytest.raises(RecordingNotReady, match="retention"):
+        await compose_again(real_services, recording_id, "grid", admin)

@@ -62,8 +62,8 @@ def assert_error(response: httpx.Response, status: int | tuple[int, ...], what: 
 
 
 async def test_covers_every_unsafe_route(app: Starlette) -> None:
-    assert len(operations(app)) == 18
-    assert len(operations(app, with_body=True)) == 11
+    assert len(operations(app)) == 19
+    assert len(operations(app, with_body=True)) == 12
 
 
 async def test_missing_or_wrong_csrf_header_is_403_and_changes_nothing(
@@ -155,6 +155,7 @@ FIELDS = {
     "/api/recordings/{id}": ["title", "description", "chapters"],
     "/api/recordings/{id}/publish": ["title", "description", "chapters"],
     "/api/recordings/{id}/watch": ["ranges", "position"],
+    "/api/recordings/{id}/compose": ["layout"],
 }
 BASES: dict[str, dict[str, Any]] = {
     "/api/courses": {"title": "Fuzzed"},
