@@ -262,6 +262,8 @@ async def test_a_live_meeting_is_recorded_composed_and_measures_right(
                     offsets.append((beep - flash) * 1000)  # negative: sound first
     assert offsets, "no flash and beep pair found on alice's tile"
     assert all(-40.0 <= o <= 60.0 for o in offsets), offsets
+    print(f"\nsession {session:.2f} s, MP4 {duration:.2f} s; lip sync (ms, + = sound late): "
+          f"{[round(float(o), 1) for o in offsets]}")
 
     # the presenter tile (bob's screen) against its source frames
     screen = next(
@@ -280,3 +282,5 @@ async def test_a_live_meeting_is_recorded_composed_and_measures_right(
         shrunk = resize(tile_image, SCREEN[0], SCREEN[1])
         scores.append(max(psnr(shrunk, candidate) for candidate in source))
     assert scores and float(np.median(scores)) >= 30.0, scores[:10]
+    print(f"presenter tile PSNR: median {np.median(scores):.1f} dB, min {min(scores):.1f} dB "
+          f"over {len(scores)} frames")
