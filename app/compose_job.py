@@ -66,8 +66,10 @@ class ComposeJob:
         reporter = _Progress(ctx)
         try:
             result = await compose_recording(raw_dir, out_dir, options, reporter)
+            await reporter.drain()
             await reporter.progress("verifying", 99.0)
             await asyncio.to_thread(verify_outputs, result, result.duration)
+            await reporter.progress("done", 100.0)
         except ComposeError as exc:
             await asyncio.to_thread(shutil.rmtree, out_dir, True)
             await self._failed(recording_id, str(exc))

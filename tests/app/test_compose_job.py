@@ -91,7 +91,7 @@ async def test_a_stopped_recording_is_composed_verified_and_ready(
     assert job.id is not None
     done = await finished(queue.store, job.id)
     assert done.state == JobState.SUCCEEDED, done.error
-    assert done.progress == 100.0
+    assert done.progress == 100.0 and done.stage == "done"
     row = await recording(real_services, recording_id)
     assert row.state == RecordingState.READY and row.error == ""
     assert row.verified_at is not None
