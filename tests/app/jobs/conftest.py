@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Callable
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
 
 from app.jobs import JobStore
 from app.settings import Settings
 from app.wiring import Services, build_services
 from courses.models.recordings import MediaJob
+from tests import services as svc
 
 RETRY_DELAY = 0.3
+HEARTBEAT = 2
 
 
 @pytest.fixture
@@ -113,3 +117,20 @@ async def gone(pid: int, within: float = 5.0) -> bool:
 
 # The real server and Chromium of the browser tests, for the jobs page's own browser test.
 from tests.browser.conftest import browser, live_server  # noqa: E402, F401
+
+
+@pytest.fixture
+def redis_settings(job_settings: Settings) -> Iterator[Settings]:
+    """The test settings with Redis (database 15) and a queue of this test's own."""
+    if not svc.redis_reachable():
+        svc.unavailable("Redis at 127.0.0.1:6379")
+    name = f"rounds:test:{uuid.uuid4().hex[:12]}"
+    yield job_settings.model_copy(update={
+        "redis_url": svc.REDIS_URL, "media_job_queue": name, "media_job_heartbeat": HEARTBEAT,
+    })
+    client = redis.Redis.from_url(svc.REDIS_URL)
+    try:
+        for key in client.scan_iter(f"saq:*{name}*"):
+            client.delete(key)
+    finally:
+        client.close()

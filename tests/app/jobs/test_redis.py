@@ -7,12 +7,10 @@ import os
 import signal
 import subprocess
 import sys
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
-import redis
 from saq.job import Status
 
 from app.jobs import JobConfig, JobNotCancellable, build_job_queue
@@ -21,8 +19,8 @@ from app.jobs.redis_worker import JobWorker
 from app.settings import Settings
 from app.wiring import Services, build_services
 from courses.models.recordings import JobState, MediaJob
-from tests import services as svc
 from tests.app.jobs.conftest import (
+    HEARTBEAT,
     RETRY_DELAY,
     attempt_times,
     child_pid,
@@ -37,26 +35,8 @@ from tests.app.jobs.handlers import TEST_HANDLERS
 pytestmark = pytest.mark.redis
 
 ROOT = Path(__file__).resolve().parents[3]
-HEARTBEAT = 2
 
 StartWorker = Callable[[str], Awaitable[JobWorker]]
-
-
-@pytest.fixture
-def redis_settings(job_settings: Settings) -> Iterator[Settings]:
-    """The test settings with Redis (database 15) and a queue of this test's own."""
-    if not svc.redis_reachable():
-        svc.unavailable("Redis at 127.0.0.1:6379")
-    name = f"rounds:test:{uuid.uuid4().hex[:12]}"
-    yield job_settings.model_copy(update={
-        "redis_url": svc.REDIS_URL, "media_job_queue": name, "media_job_heartbeat": HEARTBEAT,
-    })
-    client = redis.Redis.from_url(svc.REDIS_URL)
-    try:
-        for key in client.scan_iter(f"saq:*{name}*"):
-            client.delete(key)
-    finally:
-        client.close()
 
 
 @pytest.fixture
