@@ -15,6 +15,7 @@ from media import events
 from media.sfu import IceServer, SfuConfig
 
 if TYPE_CHECKING:
+    from app.attendance_events import AttendanceRecorder
     from app.recording_control import RecordingControl
 
 log = structlog.get_logger("rounds.media")
@@ -52,10 +53,12 @@ class MediaEventRouter:
     """The SFU's event sink: fan out to the room's people, then publish on the bus."""
 
     def __init__(self, bus: Bus, rooms: LiveRooms | None = None,
-                 recording: RecordingControl | None = None) -> None:
+                 recording: RecordingControl | None = None,
+                 attendance: AttendanceRecorder | None = None) -> None:
         self.bus = bus
         self.rooms = rooms
         self.recording = recording
+        self.attendance = attendance
 
     async def __call__(self, event: events.MediaEvent) -> None:
         if isinstance(event, events.ParticipantJoined | events.ParticipantLeft):
@@ -65,6 +68,12 @@ class MediaEventRouter:
                 await self.recording.on_event(event)
             except Exception:
                 log.exception("recording.event_failed", event=type(event).__name__,
+                              room_id=event.room_id)
+        if self.attendance is not None:
+            try:
+                await self.attendance.on_event(event)
+            except Exception:
+                log.exception("attendance.event_failed", event=type(event).__name__,
                               room_id=event.room_id)
         if self.rooms is not None:
             self.rooms.on_media_event(event)

@@ -13,6 +13,7 @@ from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 
 from app import migrate
+from app.attendance_events import AttendanceRecorder
 from app.auth import SessionBackend
 from app.compose_job import COMPOSE
 from app.errors import HANDLERS
@@ -53,7 +54,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             app.state.org_name = (await unit.accounts.organization()).name
         if settings.should_seed_demo:
             announce_demo(settings)
-        router = MediaEventRouter(services.bus)
+        router = MediaEventRouter(services.bus, attendance=AttendanceRecorder(services))
         sfu = Sfu(sfu_config(settings), router)
         app.state.live_rooms = router.rooms = LiveRooms(sfu, services.clock)
 

@@ -9,7 +9,7 @@ from starlette.staticfiles import StaticFiles
 
 from app.api.routes import api_routes
 from app.pages import auth, catalog, dashboard, health, live, profile, recordings
-from app.pages.admin import activities, courses, enrollments, jobs, users
+from app.pages.admin import activities, attendance, courses, enrollments, jobs, users
 from app.signaling.endpoint import room_socket
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -65,6 +65,10 @@ def routes() -> list[BaseRoute]:
               methods=["POST"]),
         Route("/admin/activities/{activity_id:int}/delete", activities.delete_activity,
               methods=["POST"]),
+        Route("/admin/activities/{activity_id:int}/attendance", attendance.attendance_page),
+        Route("/admin/activities/{activity_id:int}/attendance", attendance.adjust_attendance,
+              methods=["POST"]),
+        Route("/admin/activities/{activity_id:int}/attendance.csv", attendance.attendance_csv),
         Route("/admin/courses/{course_id:int}/enrollments", enrollments.roster),
         Route("/admin/courses/{course_id:int}/enrollments", enrollments.enroll_someone,
               methods=["POST"]),

@@ -3,6 +3,7 @@
 from sqlmodel import SQLModel
 
 from courses.models.accounts import Degree, Organization, PasswordResetToken, Role, User
+from courses.models.attendance import AdjustmentKind, AttendanceAdjustment, AttendanceSpan
 from courses.models.catalog import Activity, ActivityKind, Course, CourseFaculty, CourseTag
 from courses.models.enrollment import Enrollment, EnrollmentStatus
 from courses.models.recordings import (
@@ -21,6 +22,9 @@ metadata = SQLModel.metadata
 __all__ = [
     "Activity",
     "ActivityKind",
+    "AdjustmentKind",
+    "AttendanceAdjustment",
+    "AttendanceSpan",
     "Course",
     "CourseFaculty",
     "CourseTag",
