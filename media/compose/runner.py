@@ -58,6 +58,16 @@ def os_error(exc: OSError, stage: str, where: Path) -> ComposeError:
     return ComposeError(f"Could not write {exc.filename or where}: {exc.strerror}.", stage)
 
 
+STALL_SECONDS = 60.0
+"""FFmpeg writes a progress block every half second while it works (``-progress``); this long
+without one it is taken to be stuck (seen here, rarely: every thread of it waiting on another)
+and is killed, then run once more."""
+
+
+class FFmpegStalled(ComposeError):
+    """FFmpeg stopped making progress and was killed."""
+
+
 async def run_ffmpeg(
     args: list[str],
     *,
@@ -65,9 +75,30 @@ async def run_ffmpeg(
     duration: float,
     output: Path,
     on_progress: Callable[[float], None] | None = None,
+    stall_seconds: float | None = None,
 ) -> None:
     """Run ``args`` (``args[0]`` the binary) to completion. ``on_progress`` gets the fraction
-    done (0..1). ``output`` names the main file written, for messages."""
+    done (0..1). ``output`` names the main file written, for messages. A run that stalls is
+    killed and tried once more (FFmpeg overwrites its outputs)."""
+    stall = STALL_SECONDS if stall_seconds is None else stall_seconds
+    try:
+        await _run_once(args, stage=stage, duration=duration, output=output,
+                        on_progress=on_progress, stall=stall)
+    except FFmpegStalled:
+        log.warning("compose.ffmpeg_stalled", stage=stage, seconds=stall, retry=True)
+        await _run_once(args, stage=stage, duration=duration, output=output,
+                        on_progress=on_progress, stall=stall)
+
+
+async def _run_once(
+    args: list[str],
+    *,
+    stage: str,
+    duration: float,
+    output: Path,
+    on_progress: Callable[[float], None] | None,
+    stall: float,
+) -> None:
     try:
         process = await asyncio.create_subprocess_exec(
             *args,
@@ -85,10 +116,23 @@ async def run_ffmpeg(
         ) from exc
     log.info("compose.ffmpeg_started", stage=stage, pid=process.pid)
     tail: deque[str] = deque(maxlen=60)
+    loop = asyncio.get_running_loop()
+    heard = [loop.time()]
+    stalled = asyncio.Event()
+
+    async def watch() -> None:
+        while True:
+            await asyncio.sleep(min(1.0, stall / 4))
+            if loop.time() - heard[0] > stall:
+                break
+        stalled.set()
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
 
     async def read_progress() -> None:
         assert process.stdout is not None
         async for raw in process.stdout:
+            heard[0] = loop.time()
             line = raw.decode(errors="replace").strip()
             if line.startswith("out_time_us=") and on_progress is not None and duration > 0:
                 with contextlib.suppress(ValueError):
@@ -101,6 +145,7 @@ async def run_ffmpeg(
             tail.append(raw.decode(errors="replace").rstrip())
 
     readers = asyncio.gather(read_progress(), read_errors())
+    watchdog = loop.create_task(watch())
     try:
         await readers
         code = await process.wait()
@@ -113,6 +158,12 @@ async def run_ffmpeg(
         with contextlib.suppress(BaseException):
             await asyncio.shield(process.wait())
         raise
+    finally:
+        watchdog.cancel()
+    if stalled.is_set():
+        raise FFmpegStalled(
+            f"FFmpeg made no progress for {stall:g} s while writing {output.name} and was "
+            "stopped.", stage)
     if code == 0:
         return
     lines = [_ADDRESS.sub("", line) for line in tail if not _NOISE.search(line)]
