@@ -59,9 +59,10 @@ def os_error(exc: OSError, stage: str, where: Path) -> ComposeError:
 
 
 STALL_SECONDS = 60.0
-"""FFmpeg writes a progress block every half second while it works (``-progress``); this long
-without one it is taken to be stuck (seen here, rarely: every thread of it waiting on another)
-and is killed, then run once more."""
+"""FFmpeg writes a progress block every half second (``-progress``), stuck or not; when its
+``out_time_us`` and ``frame`` stop moving this long it is taken to be stuck (seen here, rarely:
+every thread of it waiting on another while its main thread goes on reporting) and is killed,
+then run once more."""
 
 
 class FFmpegStalled(ComposeError):
@@ -129,11 +130,17 @@ async def _run_once(
         with contextlib.suppress(ProcessLookupError):
             process.kill()
 
+    seen: dict[str, str] = {}
+
     async def read_progress() -> None:
         assert process.stdout is not None
         async for raw in process.stdout:
-            heard[0] = loop.time()
             line = raw.decode(errors="replace").strip()
+            key, _, value = line.partition("=")
+            if key in ("out_time_us", "frame", "total_size", "progress") and \
+                    seen.get(key) != value:
+                seen[key] = value
+                heard[0] = loop.time()  # it moved
             if line.startswith("out_time_us=") and on_progress is not None and duration > 0:
                 with contextlib.suppress(ValueError):
                     done = int(line.partition("=")[2]) / 1e6 / duration
