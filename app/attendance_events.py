@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import structlog
 
-from app.recording_control import activity_of
 from app.wiring import Services
 from courses.attendance import AttendanceService
+from courses.live_sessions import activity_id_of
 from media import events
 
 log = structlog.get_logger(__name__)
@@ -21,7 +21,7 @@ class AttendanceRecorder:
 
     async def on_event(self, event: events.MediaEvent) -> None:
         if isinstance(event, events.ParticipantJoined):
-            activity_id = activity_of(event.room_id)
+            activity_id = activity_id_of(event.room_id)
             if activity_id is None:
                 return  # an ad hoc room: no attendance to keep
             if not isinstance(event.user_id, int):
@@ -35,7 +35,7 @@ class AttendanceRecorder:
                     role=event.role, at=event.at,
                 )
         elif isinstance(event, events.ParticipantLeft):
-            if activity_of(event.room_id) is None:
+            if activity_id_of(event.room_id) is None:
                 return
             async with self.services.unit() as unit:
                 await AttendanceService(unit.session, unit.clock).left(

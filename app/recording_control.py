@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -23,13 +22,13 @@ import structlog
 
 from app.settings import Settings
 from app.wiring import Services
+from courses.live_sessions import activity_id_of
 from courses.recording_lifecycle import RecordingLifecycle, raw_path_for
 from media import events
 from media.sfu import Sfu
 
 log = structlog.get_logger(__name__)
 
-ACTIVITY_ROOM = re.compile(r"^activity-([1-9][0-9]{0,9})$")
 QUIET_SECONDS = 30.0
 """A recording's folder is touched at least every ``TOUCH_SECONDS`` by the process recording
 it (besides the recorder's own appends): a folder quiet this long has no writer."""
@@ -46,11 +45,6 @@ class ActiveRecording:
     room_id: str
     started_at: datetime
     started_by: int | None
-
-
-def activity_of(room_id: str) -> int | None:
-    match = ACTIVITY_ROOM.fullmatch(room_id)
-    return int(match.group(1)) if match else None
 
 
 def last_write(directory: Path) -> float | None:
@@ -90,7 +84,7 @@ class RecordingControl:
             lifecycle = RecordingLifecycle(unit.session, unit.clock)
             recording = await lifecycle.begin(
                 room_id=room_id, title=title, started_by_id=started_by,
-                activity_id=activity_of(room_id), layout=self.settings.recording_layout,
+                activity_id=activity_id_of(room_id), layout=self.settings.recording_layout,
             )
             recording_id = recording.id
             raw_path = recording.raw_path

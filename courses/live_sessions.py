@@ -7,6 +7,7 @@ and closes at the end time (plus a grace period for overruns) or when a host clo
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,8 +26,17 @@ OVERRUN_GRACE = timedelta(minutes=30)
 EARLY_ENTRY = timedelta(minutes=15)
 
 
+ACTIVITY_ROOM = re.compile(r"^activity-([1-9][0-9]{0,9})$")
+
+
 def room_id_for(activity_id: int) -> str:
     return f"activity-{activity_id}"
+
+
+def activity_id_of(room_id: str) -> int | None:
+    """The live session a room belongs to (``room_id_for`` read back); None for other rooms."""
+    match = ACTIVITY_ROOM.fullmatch(room_id)
+    return int(match.group(1)) if match else None
 
 
 @dataclass(frozen=True)

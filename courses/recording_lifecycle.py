@@ -97,14 +97,6 @@ class RecordingLifecycle:
             self.session.add(RecordingParticipant(recording_id=recording_id, user_id=user_id))
             await self.session.flush()
 
-    async def participants(self, recording_id: int) -> list[int]:
-        result = await self.session.exec(
-            select(RecordingParticipant.user_id).where(
-                RecordingParticipant.recording_id == recording_id
-            )
-        )
-        return sorted(result.all())
-
     async def stopped(self, recording_id: int, *, at: datetime, error: str = "") -> Recording:
         """The live server stopped writing (or died): the row waits for composition."""
         recording = await self.get(recording_id)

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
+from tests.services import unavailable
 
 PARENT = """
 import asyncio, sys
@@ -35,8 +35,9 @@ def alive(pid: int) -> bool:
     return not (status.exists() and "State:\tZ" in status.read_text())
 
 
-@pytest.mark.skipif(sys.platform != "linux", reason="PR_SET_PDEATHSIG is Linux's")
 def test_a_child_dies_with_its_killed_parent() -> None:
+    if sys.platform != "linux":
+        unavailable("Linux's PR_SET_PDEATHSIG")
     root = Path(__file__).resolve().parents[2]
     parent = subprocess.Popen([sys.executable, "-c", PARENT], cwd=root,
                               stdout=subprocess.PIPE, text=True)
