@@ -55,7 +55,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         if settings.should_seed_demo:
             announce_demo(settings)
         router = MediaEventRouter(services.bus, attendance=AttendanceRecorder(services))
-        sfu = Sfu(sfu_config(settings), router)
+        # the media facts carry the same clock as the rest of the app (tests move it)
+        sfu = Sfu(sfu_config(settings), router, clock=services.clock.now)
         app.state.live_rooms = router.rooms = LiveRooms(sfu, services.clock)
 
         async def compose_later(recording_id: int) -> None:

@@ -3,8 +3,22 @@
 from sqlmodel import SQLModel
 
 from courses.models.accounts import Degree, Organization, PasswordResetToken, Role, User
+from courses.models.accreditation import (
+    ActivityBreak,
+    CreditDesignation,
+    Disclosure,
+    ProviderStatement,
+)
+from courses.models.assessments import (
+    Assessment,
+    AssessmentAttempt,
+    AssessmentKind,
+    Question,
+    QuestionKind,
+)
 from courses.models.attendance import AdjustmentKind, AttendanceAdjustment, AttendanceSpan
 from courses.models.catalog import Activity, ActivityKind, Course, CourseFaculty, CourseTag
+from courses.models.credit_records import Certificate, CreditClaim
 from courses.models.enrollment import Enrollment, EnrollmentStatus
 from courses.models.recordings import (
     JobState,
@@ -21,14 +35,22 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "Activity",
+    "ActivityBreak",
     "ActivityKind",
     "AdjustmentKind",
+    "Assessment",
+    "AssessmentAttempt",
+    "AssessmentKind",
     "AttendanceAdjustment",
     "AttendanceSpan",
+    "Certificate",
     "Course",
     "CourseFaculty",
     "CourseTag",
+    "CreditClaim",
+    "CreditDesignation",
     "Degree",
+    "Disclosure",
     "Enrollment",
     "EnrollmentStatus",
     "JobState",
@@ -36,6 +58,9 @@ __all__ = [
     "MediaJob",
     "Organization",
     "PasswordResetToken",
+    "ProviderStatement",
+    "Question",
+    "QuestionKind",
     "Recording",
     "RecordingParticipant",
     "RecordingState",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, String
+from sqlalchemy import Column, String, text
 from sqlmodel import Field, SQLModel
 
 import courses.models.base  # noqa: F401  (naming conventions first)
@@ -39,6 +39,14 @@ class Organization(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
     signup_enabled: bool = Field(default=True)
+    # Identifiers of the accredited provider, for reports: ACCME's PARS provider id and the
+    # 4-digit ACPE provider number that every UAN starts with.
+    accme_provider_id: str = Field(
+        default="", max_length=20, sa_column_kwargs={"server_default": text("''")}
+    )
+    acpe_provider_number: str = Field(
+        default="", max_length=4, sa_column_kwargs={"server_default": text("''")}
+    )
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, String, Text, UniqueConstraint, false
+from sqlalchemy import Column, String, Text, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
 
 import courses.models.base  # noqa: F401  (naming conventions first)
@@ -71,6 +71,26 @@ class Activity(SQLModel, table=True):
     duration_minutes: int | None = Field(default=None)
     # Live sessions: start recording when the room opens.
     auto_record: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # -- accreditation (courses.accreditation) --
+    # The session's actual live window, when an administrator corrects it; otherwise it is
+    # taken from the faculty's media connections, inside the scheduled hours.
+    live_started_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    live_ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # Printed on certificates ("Online", "Grand Rounds Hall, St Mary's"); "" for none.
+    location: str = Field(
+        default="", max_length=200, sa_column_kwargs={"server_default": text("''")}
+    )
+    # ACCME PARS: commercial support received, from whom; competencies addressed.
+    commercial_support: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    commercial_supporters: str = Field(
+        default="", sa_column=Column(Text, nullable=False, default="", server_default=text("''"))
+    )
+    # Comma-separated competencies (e.g. "Patient care,Medical knowledge").
+    competencies: str = Field(
+        default="", max_length=500, sa_column_kwargs={"server_default": text("''")}
+    )
+    # On-demand: the watched percentage a learner needs for credit; None takes 95.
+    credit_threshold_percent: int | None = Field(default=None)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
