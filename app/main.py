@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 
 import structlog
 from starlette.applications import Starlette
@@ -32,11 +33,19 @@ from app.signaling.rooms import LiveRooms
 from app.templating import make_templates
 from app.wiring import Services, build_services
 from media.sfu import Sfu
+from media.sfu.sfu import utc_now
 
 log = structlog.get_logger(__name__)
 
 
-def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    services: Services | None = None,
+    media_clock: Callable[[], datetime] | None = None,
+) -> Starlette:
+    """The application. ``media_clock`` stamps the SFU's facts (joins, leaves): the wall clock,
+    which the recorder's packet times also follow, unless a test injects the time."""
     settings = settings or Settings()
     if services is None:
         configure_logging(settings.effective_log_format, settings.log_level)
@@ -55,8 +64,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         if settings.should_seed_demo:
             announce_demo(settings)
         router = MediaEventRouter(services.bus, attendance=AttendanceRecorder(services))
-        # the media facts carry the same clock as the rest of the app (tests move it)
-        sfu = Sfu(sfu_config(settings), router, clock=services.clock.now)
+        sfu = Sfu(sfu_config(settings), router, clock=media_clock or utc_now)
         app.state.live_rooms = router.rooms = LiveRooms(sfu, services.clock)
 
         async def compose_later(recording_id: int) -> None:

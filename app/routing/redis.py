@@ -38,7 +38,7 @@ class RedisBus:
                     yield message
         finally:
             await pubsub.unsubscribe(channel)
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
+            await pubsub.aclose()  # type: ignore[no-untyped-call, unused-ignore]  # untyped before redis 8
 
     async def close(self) -> None:
         self._closed = True
