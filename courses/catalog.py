@@ -17,18 +17,35 @@ from courses.clock import Clock
 from courses.enrollment import EnrollmentService
 from courses.errors import (
     ActivityNotFound,
+    Conflict,
     CourseNotFound,
     InvalidInput,
     PermissionDenied,
     SlugTaken,
 )
 from courses.inputs import ActivityInput, CourseInput
-from courses.models import Activity, ActivityKind, Course, CourseFaculty, CourseTag, Role, User
+from courses.models import (
+    Activity,
+    ActivityKind,
+    Certificate,
+    Course,
+    CourseFaculty,
+    CourseTag,
+    CreditClaim,
+    Role,
+    User,
+)
 from courses.models.types import MAX_ID
 from courses.querying import contains
 from courses.validation import parse
 
 PAGE_SIZE = 24
+
+
+class ActivityHasRecords(Conflict):
+    """The activity has credit records (claims, certificates) that must be kept."""
+
+    code = "activity_has_records"
 
 
 @dataclass
@@ -343,8 +360,22 @@ class CatalogService:
         activity, view = await self.activity(activity_id, actor)
         if not permissions.can_manage_course(actor, view.faculty_ids):
             raise PermissionDenied("Only this course's faculty and administrators may do that.")
+        await self.ensure_removable(activity)
         await self.session.delete(activity)
         await self.session.flush()
+
+    async def ensure_removable(self, activity: Activity) -> None:
+        """Refuse to remove an activity that learners hold credit claims or certificates
+        for: those records are kept at least six years, and name the activity."""
+        for model, what in ((CreditClaim, "credit claims"), (Certificate, "certificates")):
+            held = await self.session.exec(
+                select(model.id).where(col(model.activity_id) == activity.id).limit(1)
+            )
+            if held.first() is not None:
+                raise ActivityHasRecords(
+                    f"“{activity.title}” cannot be removed: learners hold {what} for it, "
+                    "which are kept for at least six years. Unpublish its course instead."
+                )
 
     @staticmethod
     def _apply(activity: Activity, values: ActivityInput) -> None:

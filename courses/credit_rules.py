@@ -44,8 +44,13 @@ activity is designated for:
     fallback   PARTICIPATION, when nothing above applies (certificate of participation
                showing the hours attended; never designated, always available)
 
+Designation statements (``designation_statement``) are read from the row too: each rule holds
+the standard wording of its accreditor, with ``{provider}``, ``{format}`` ("live activity" or
+"enduring material"), ``{maximum}`` (in the step's decimal places), ``{unit}`` and ``{ceus}``
+filled in. PARTICIPATION has none: it is never designated.
+
 Adding a credit type is one ``CreditType`` member and one row in ``RULES``: the profession
-mapping, rounding and the full-attendance default are read from the row.
+mapping, rounding, the full-attendance default and the statement are read from the row.
 """
 
 from __future__ import annotations
@@ -96,6 +101,8 @@ class CreditRule:
     every_profession: bool = False
     minutes_per_credit: int = 60
     ceus_per_credit: Decimal | None = None
+    statement: str = ""
+    """The designation statement's wording (see ``designation_statement``); "" for none."""
 
     def __post_init__(self) -> None:
         if not self.step.is_finite() or self.step <= 0:
@@ -135,6 +142,11 @@ RULES: Mapping[CreditType, CreditRule] = MappingProxyType(
             "AMA PRA Category 1 Credits™",
             QUARTER,
             professions=frozenset({Degree.MD, Degree.DO}),
+            statement=(
+                "{provider} designates this {format} for a maximum of {maximum} {unit}. "
+                "Physicians should claim only the credit commensurate with the extent of their "
+                "participation in the activity."
+            ),
         ),
         CreditType.ANCC: CreditRule(
             CreditType.ANCC,
@@ -142,6 +154,11 @@ RULES: Mapping[CreditType, CreditRule] = MappingProxyType(
             "contact hours",
             Decimal("0.01"),
             professions=frozenset({Degree.RN, Degree.NP}),
+            statement=(
+                "{provider} awards a maximum of {maximum} ANCC {unit} for this {format}. "
+                "Nurses should claim only the credit commensurate with the extent of their "
+                "participation in the activity."
+            ),
         ),
         CreditType.ACPE: CreditRule(
             CreditType.ACPE,
@@ -150,6 +167,11 @@ RULES: Mapping[CreditType, CreditRule] = MappingProxyType(
             QUARTER,
             professions=frozenset({Degree.PHARMD}),
             ceus_per_credit=Decimal("0.1"),
+            statement=(
+                "{provider} designates this {format} for a maximum of {maximum} ACPE {unit} "
+                "({ceus} CEUs). Pharmacists and pharmacy technicians should claim only the "
+                "credit commensurate with the extent of their participation in the activity."
+            ),
         ),
         CreditType.ASWB: CreditRule(
             CreditType.ASWB,
@@ -158,6 +180,12 @@ RULES: Mapping[CreditType, CreditRule] = MappingProxyType(
             QUARTER,
             full_attendance=True,
             professions=frozenset({Degree.SW}),
+            statement=(
+                "As a Jointly Accredited Organization, {provider} is approved to offer social "
+                "work continuing education by the Association of Social Work Boards (ASWB) "
+                "Approved Continuing Education (ACE) program. Social workers completing this "
+                "{format} receive up to {maximum} continuing education credits."
+            ),
         ),
         CreditType.AAPA_1: CreditRule(
             CreditType.AAPA_1,
@@ -165,6 +193,12 @@ RULES: Mapping[CreditType, CreditRule] = MappingProxyType(
             "AAPA Category 1 CME credits",
             QUARTER,
             professions=frozenset({Degree.PA}),
+            statement=(
+                "{provider} has been authorized by the American Academy of PAs (AAPA) to award "
+                "AAPA Category 1 CME credit for activities planned in accordance with AAPA CME "
+                "Criteria. This {format} is designated for {maximum} {unit}. PAs should only "
+                "claim credit commensurate with the extent of their participation."
+            ),
         ),
         CreditType.APA: CreditRule(
             CreditType.APA,
@@ -173,6 +207,12 @@ RULES: Mapping[CreditType, CreditRule] = MappingProxyType(
             QUARTER,
             full_attendance=True,
             professions=frozenset({Degree.OTHER}),
+            statement=(
+                "Continuing Education (CE) credits for psychologists are provided through the "
+                "co-sponsorship of the American Psychological Association (APA) Office of "
+                "Continuing Education in Psychology (CEP). {provider} maintains responsibility "
+                "for the content of the programs. This {format} offers up to {maximum} {unit}."
+            ),
         ),
         CreditType.IPCE: CreditRule(
             CreditType.IPCE,
@@ -180,6 +220,11 @@ RULES: Mapping[CreditType, CreditRule] = MappingProxyType(
             "IPCE credits",
             QUARTER,
             every_profession=True,
+            statement=(
+                "This {format} was planned by and for the healthcare team, and learners will "
+                "receive up to {maximum} Interprofessional Continuing Education (IPCE) credits "
+                "for learning and change."
+            ),
         ),
         CreditType.PARTICIPATION: CreditRule(
             CreditType.PARTICIPATION,
@@ -339,3 +384,61 @@ def applicable_types(
         and rule.applies_to(degree)
     ]
     return found or [CreditType.PARTICIPATION]
+
+
+# What ``designation_statement`` accepts as the activity's format, and the words it prints.
+_FORMAT_WORDS: Mapping[str, str] = MappingProxyType(
+    {
+        "live": "live activity",
+        "live activity": "live activity",
+        "on_demand": "enduring material",
+        "on demand": "enduring material",
+        "enduring material": "enduring material",
+    }
+)
+
+
+def designation_statement(
+    credit_type: CreditType | str,
+    provider_name: str,
+    activity_format: str,
+    maximum: Decimal,
+    *,
+    uan: str = "",
+    rules: Mapping[CreditType, CreditRule] = RULES,
+) -> str:
+    """The designation statement printed for one designated credit type.
+
+    ``activity_format`` is the activity's kind ("live", "on_demand") or its label ("Live
+    activity", "Enduring material"). ``maximum`` is the designated maximum in the rule's unit.
+    ``uan`` (ACPE) is appended as the Universal Activity Number. PARTICIPATION, which is never
+    designated, has no statement: "".
+    """
+    try:
+        rule = rules[CreditType(credit_type)]
+    except (ValueError, KeyError):
+        raise ValueError(f"no credit rule for {credit_type}") from None
+    words = _FORMAT_WORDS.get(activity_format.strip().lower())
+    if words is None:
+        raise ValueError(
+            f"the activity format must be live or enduring material, got {activity_format!r}"
+        )
+    provider = provider_name.strip()
+    if not provider:
+        raise ValueError("a designation statement names the provider: give its name")
+    if not isinstance(maximum, Decimal) or not maximum.is_finite() or maximum <= 0:
+        raise ValueError(f"the designated maximum must be a Decimal above 0, got {maximum!r}")
+    if not rule.is_multiple_of_step(maximum):
+        raise ValueError(
+            f"the designated maximum {maximum} {rule.unit} is not a multiple of {rule.step}"
+        )
+    if not rule.statement:
+        return ""
+    shown = rule.quantize(maximum)
+    ceus = "" if rule.ceus_per_credit is None else _fmt(shown * rule.ceus_per_credit)
+    text = rule.statement.format(
+        provider=provider, format=words, maximum=shown, unit=rule.unit, ceus=ceus
+    )
+    if uan.strip():
+        text += f" Universal Activity Number (UAN): {uan.strip()}."
+    return text

@@ -312,6 +312,8 @@ class RecordingService:
         if activity_id is not None:
             activity = await self.session.get(Activity, activity_id)
             if activity is not None:
+                # credit claimed for it is kept six years: refuse with a message, not a crash
+                await self.catalog.ensure_removable(activity)
                 await self.session.delete(activity)
         recording.visibility = RecordingVisibility.PRIVATE.value
         recording.published_activity_id = None

@@ -18,6 +18,7 @@ from courses.credit_rules import (
     Rounding,
     applicable_types,
     award,
+    designation_statement,
 )
 from courses.models.accounts import Degree
 
@@ -358,3 +359,119 @@ def test_every_rule_is_monotone_capped_and_in_whole_steps(
         assert result.credits % rule.step == 0
         if result.capped:
             assert result.credits == d.maximum
+
+
+# -- designation statements ------------------------------------------------------------------
+PROVIDER = "St Mary's CME"
+
+
+@pytest.mark.parametrize(
+    ("credit_type", "maximum", "statement"),
+    [
+        (
+            CreditType.AMA_PRA_1,
+            "1.5",
+            "St Mary's CME designates this live activity for a maximum of 1.50 AMA PRA Category 1 "
+            "Credits™. Physicians should claim only the credit commensurate with the extent of "
+            "their participation in the activity.",
+        ),
+        (
+            CreditType.ANCC,
+            "0.87",
+            "St Mary's CME awards a maximum of 0.87 ANCC contact hours for this live activity. "
+            "Nurses should claim only the credit commensurate with the extent of their "
+            "participation in the activity.",
+        ),
+        (
+            CreditType.ACPE,
+            "1.25",
+            "St Mary's CME designates this live activity for a maximum of 1.25 ACPE contact hours "
+            "(0.125 CEUs). Pharmacists and pharmacy technicians should claim only the credit "
+            "commensurate with the extent of their participation in the activity.",
+        ),
+        (
+            CreditType.ASWB,
+            "2",
+            "As a Jointly Accredited Organization, St Mary's CME is approved to offer social "
+            "work continuing education by the Association of Social Work Boards (ASWB) Approved "
+            "Continuing Education (ACE) program. Social workers completing this live activity "
+            "receive up to 2.00 continuing education credits.",
+        ),
+        (
+            CreditType.AAPA_1,
+            "1",
+            "St Mary's CME has been authorized by the American Academy of PAs (AAPA) to award "
+            "AAPA Category 1 CME credit for activities planned in accordance with AAPA CME "
+            "Criteria. This live activity is designated for 1.00 AAPA Category 1 CME credits. "
+            "PAs should only claim credit commensurate with the extent of their participation.",
+        ),
+        (
+            CreditType.APA,
+            "1.00",
+            "Continuing Education (CE) credits for psychologists are provided through the "
+            "co-sponsorship of the American Psychological Association (APA) Office of "
+            "Continuing Education in Psychology (CEP). St Mary's CME maintains responsibility "
+            "for the content of the programs. This live activity offers up to 1.00 APA CE "
+            "credits.",
+        ),
+        (
+            CreditType.IPCE,
+            "0.75",
+            "This live activity was planned by and for the healthcare team, and learners will "
+            "receive up to 0.75 Interprofessional Continuing Education (IPCE) credits for "
+            "learning and change.",
+        ),
+        (CreditType.PARTICIPATION, "1", ""),
+    ],
+)
+def test_designation_statements_per_type(
+    credit_type: CreditType, maximum: str, statement: str
+) -> None:
+    assert designation_statement(credit_type, PROVIDER, "live", D(maximum)) == statement
+
+
+@pytest.mark.parametrize(
+    ("activity_format", "words"),
+    [
+        ("live", "this live activity"),
+        ("Live activity", "this live activity"),
+        ("on_demand", "this enduring material"),
+        (" Enduring material ", "this enduring material"),
+    ],
+)
+def test_the_statement_names_the_format(activity_format: str, words: str) -> None:
+    assert words in designation_statement("AMA_PRA_1", PROVIDER, activity_format, D("0.25"))
+
+
+def test_every_designated_type_states_its_maximum_and_the_uan_is_appended() -> None:
+    for credit_type, rule in RULES.items():
+        text = designation_statement(credit_type, PROVIDER, "live", D("1"))
+        if credit_type is CreditType.PARTICIPATION:
+            assert text == ""
+            continue
+        assert str(rule.quantize(D("1"))) in text, credit_type
+    acpe = designation_statement(
+        CreditType.ACPE, PROVIDER, "live", D("1"), uan=" 0123-0000-26-001-L01-P "
+    )
+    assert acpe.endswith(
+        "(0.1 CEUs). Pharmacists and pharmacy technicians should claim only the credit "
+        "commensurate with the extent of their participation in the activity. Universal "
+        "Activity Number (UAN): 0123-0000-26-001-L01-P."
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("AMA_PRA_1", PROVIDER, "live", D("1.3")), "not a multiple of 0.25"),
+        (("AMA_PRA_1", PROVIDER, "live", D("0")), "above 0"),
+        (("AMA_PRA_1", PROVIDER, "live", D("NaN")), "above 0"),
+        (("AMA_PRA_1", PROVIDER, "live", 1.5), "Decimal"),
+        (("AMA_PRA_1", "  ", "live", D("1")), "names the provider"),
+        (("AMA_PRA_1", PROVIDER, "webinar", D("1")), "live or enduring material"),
+        (("CME_X", PROVIDER, "live", D("1")), "no credit rule for CME_X"),
+    ],
+)
+def test_bad_statement_input_is_refused(args: tuple[object, ...], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        designation_statement(*args)  # type: ignore[arg-type]
