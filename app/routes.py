@@ -8,7 +8,19 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from app.api.routes import api_routes
-from app.pages import auth, catalog, dashboard, health, live, profile, recordings
+from app.pages import (
+    accreditation,
+    assessments,
+    auth,
+    catalog,
+    credit,
+    dashboard,
+    health,
+    live,
+    profile,
+    recordings,
+    transcripts,
+)
 from app.pages.admin import activities, attendance, courses, enrollments, jobs, users
 from app.signaling.endpoint import room_socket
 
@@ -83,6 +95,11 @@ def routes() -> list[BaseRoute]:
         Route("/admin/jobs/{job_id:int}/retry", jobs.retry_job, methods=["POST"]),
         Route("/admin/settings", users.settings_page, name="admin_settings"),
         Route("/admin/settings", users.update_settings, methods=["POST"]),
+        # continuing-education credit
+        *accreditation.ROUTES,
+        *assessments.ROUTES,
+        *credit.ROUTES,
+        *transcripts.ROUTES,
         Mount("/api", routes=api_routes(), name="api"),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from app.seed_credit import seed_past_session, seed_provider, seed_upcoming
 from app.settings import Settings
 from app.wiring import Services
 from courses.models import Role
@@ -82,8 +83,22 @@ async def seed_demo(services: Services) -> dict[str, str]:
             },
             admin,
         )
+        last_week = _next_weekday_at(now, zone, 12, -7)
+        past = await unit.catalog.add_activity(
+            cardio.id or 0,
+            {
+                "kind": "live",
+                "title": "SGLT2 inhibitors across the ejection-fraction spectrum",
+                "description": "Last week's grand rounds; attendance was taken from the room.",
+                "timezone": zone,
+                "starts_at": last_week,
+                "ends_at": last_week + timedelta(hours=1),
+                "capacity": 100,
+            },
+            admin,
+        )
         soon = now + timedelta(minutes=10)
-        await unit.catalog.add_activity(
+        gdmt = await unit.catalog.add_activity(
             cardio.id or 0,
             {
                 "kind": "live",
@@ -97,7 +112,7 @@ async def seed_demo(services: Services) -> dict[str, str]:
             admin,
         )
         start = _next_weekday_at(now, zone, 12, 7)
-        await unit.catalog.add_activity(
+        conference = await unit.catalog.add_activity(
             cardio.id or 0,
             {
                 "kind": "live",
@@ -148,6 +163,17 @@ async def seed_demo(services: Services) -> dict[str, str]:
                                      actor=users["learner"])
         await unit.enrollment.enroll(opioids.id or 0, users["nurse"].id or 0,
                                      actor=users["nurse"])
+        await unit.enrollment.enroll(cardio.id or 0, users["nurse"].id or 0,
+                                     actor=users["nurse"])
+
+        # continuing-education credit: the provider, and what each session is designated for
+        await seed_provider(unit, admin, "Riverside Health Continuing Education")
+        await seed_upcoming(unit, admin, faculty, gdmt,
+                            {"AMA_PRA_1": "1.00", "ANCC": "1.00", "ACPE": "1.00"})
+        await seed_upcoming(unit, admin, faculty, conference,
+                            {"AMA_PRA_1": "1.50", "ANCC": "1.50"})
+        await seed_past_session(unit, admin, faculty, past,
+                                [(users["learner"], 2, 58), (users["nurse"], 0, 40)])
 
     path = logins_file(services.settings)
     path.parent.mkdir(parents=True, exist_ok=True)

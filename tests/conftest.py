@@ -67,12 +67,20 @@ def _truncate_postgres(url: str) -> None:
         conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+BOTH_DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BOTH_DATABASES)
 def database_url(
     request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path, postgres_database: str
 ) -> str:
     """The same test runs on SQLite and on PostgreSQL, each freshly migrated and empty."""
-    if request.param == "sqlite":
+    return fresh_database(request.param, tmp_path, sqlite_template, postgres_database)
+
+
+def fresh_database(kind: str, tmp_path: Path, sqlite_template: Path, postgres_database: str) -> str:
+    """A migrated, empty database of ``kind`` ("sqlite" or "postgresql") for one test."""
+    if kind == "sqlite":
         path = tmp_path / "rounds.db"
         shutil.copy(sqlite_template, path)
         return f"sqlite:///{path}"

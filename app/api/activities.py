@@ -146,6 +146,8 @@ async def delete_activity(request: Request) -> Response:
       403: {description: "Not the course's faculty nor an administrator, or the CSRF token is
         missing."}
       404: {description: No such activity (or its course is unpublished and not yours).}
+      409: {description: "Learners hold credit claims or certificates for it (kept six
+        years): unpublish the course instead."}
     """
     user = require_teacher(request)
     aid = activity_id(request)

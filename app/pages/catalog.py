@@ -11,6 +11,7 @@ from app.flash import flash
 from app.pages._forms import path_int, query_text, redirect, render
 from courses import permissions
 from courses.catalog import CatalogQuery
+from courses.disclosures import DisclosureService
 from courses.errors import EnrollmentClosed
 from courses.models import EnrollmentStatus
 
@@ -39,13 +40,13 @@ async def catalog(request: Request) -> Response:
         tags = await unit.catalog.all_tags()
         mine = (
             {c.id: e.status for c, e in await unit.enrollment.learner_courses(user.id or 0)}
-            if user else {}
+            if user
+            else {}
         )
     return render(
         request,
         "catalog/index.html",
-        {"views": views, "query": query, "tags": tags, "mine": mine,
-         "now": services.clock.now()},
+        {"views": views, "query": query, "tags": tags, "mine": mine, "now": services.clock.now()},
     )
 
 
@@ -82,13 +83,24 @@ async def enroll(request: Request) -> Response:
     if state.status is EnrollmentStatus.ENROLLED:
         if state.changed:
             log.info("enrollment.enrolled", course_id=course_id, user_id=user.id)
-        flash(request, "You are enrolled." if state.changed else "You were already enrolled.",
-              "success")
+        flash(
+            request,
+            "You are enrolled." if state.changed else "You were already enrolled.",
+            "success",
+        )
     else:
-        log.info("enrollment.waitlisted", course_id=course_id, user_id=user.id,
-                 position=state.waitlist_position)
-        flash(request, f"This course is full. You are number {state.waitlist_position} on the "
-              "waitlist; you will be enrolled automatically when a seat frees.", "warning")
+        log.info(
+            "enrollment.waitlisted",
+            course_id=course_id,
+            user_id=user.id,
+            position=state.waitlist_position,
+        )
+        flash(
+            request,
+            f"This course is full. You are number {state.waitlist_position} on the "
+            "waitlist; you will be enrolled automatically when a seat frees.",
+            "warning",
+        )
     return redirect(f"/courses/{course_id}")
 
 
@@ -98,8 +110,12 @@ async def unenroll(request: Request) -> Response:
     async with services_of(request).unit() as unit:
         state = await unit.enrollment.withdraw(course_id, user.id or 0, actor=user)
     if state.changed:
-        log.info("enrollment.withdrawn", course_id=course_id, user_id=user.id,
-                 promoted=list(state.promoted_user_ids))
+        log.info(
+            "enrollment.withdrawn",
+            course_id=course_id,
+            user_id=user.id,
+            promoted=list(state.promoted_user_ids),
+        )
         flash(request, "You have left this course.", "info")
     return redirect(f"/courses/{course_id}")
 
@@ -112,11 +128,15 @@ async def activity_page(request: Request) -> Response:
         activity, view = await unit.catalog.activity(activity_id, user)
         state = await unit.enrollment.state(view.course.id or 0, user.id or 0) if user else None
         replay = await unit.recordings.replay_of(activity_id)
+        accreditation = await DisclosureService(unit.session, unit.clock).for_learners(
+            activity, view
+        )
     return render(
         request,
         "catalog/activity.html",
         {
             "activity": activity,
+            "accreditation": accreditation,
             "replay": replay,
             "view": view,
             "state": state,

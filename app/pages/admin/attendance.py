@@ -26,10 +26,16 @@ async def attendance_page(request: Request) -> Response:
     activity_id = path_int(request, "activity_id")
     async with services_of(request).unit() as unit:
         roster = await AttendanceService(unit.session, unit.clock).roster(activity_id, user)
-        learners = [e.user for e in await unit.enrollment.roster(roster.activity.course_id)
-                    if e.enrollment.status == "enrolled"]
-    return render(request, "admin/attendance.html",
-                  {"roster": roster, "activity": roster.activity, "learners": learners})
+        learners = [
+            e.user
+            for e in await unit.enrollment.roster(roster.activity.course_id)
+            if e.enrollment.status == "enrolled"
+        ]
+    return render(
+        request,
+        "admin/attendance.html",
+        {"roster": roster, "activity": roster.activity, "learners": learners},
+    )
 
 
 async def adjust_attendance(request: Request) -> Response:
@@ -42,14 +48,24 @@ async def adjust_attendance(request: Request) -> Response:
             raise InvalidInput({"user_id": "Choose whose attendance to adjust."})
         async with services_of(request).unit() as unit:
             row = await AttendanceService(unit.session, unit.clock).adjust(
-                activity_id, int(raw_user), start=form.get("start"), end=form.get("end"),
-                kind=form.get("kind"), reason=form.get("reason"), actor=admin,
+                activity_id,
+                int(raw_user),
+                start=form.get("start"),
+                end=form.get("end"),
+                kind=form.get("kind"),
+                reason=form.get("reason"),
+                actor=admin,
             )
     except InvalidInput as exc:
         flash(request, " ".join(exc.errors.values()), "error")
         return redirect(f"/admin/activities/{activity_id}/attendance")
-    log.info("attendance.adjusted_by_admin", activity_id=activity_id, user_id=row.user_id,
-             admin_id=admin.id, adjustment_id=row.id)
+    log.info(
+        "attendance.adjusted_by_admin",
+        activity_id=activity_id,
+        user_id=row.user_id,
+        admin_id=admin.id,
+        adjustment_id=row.id,
+    )
     flash(request, "Attendance adjusted; the change is in the audit log below.", "success")
     return redirect(f"/admin/activities/{activity_id}/attendance")
 
@@ -66,7 +82,9 @@ async def attendance_csv(request: Request) -> Response:
         # a cell starting with = + - @ would be a formula in a spreadsheet: quote it
         writer.writerow({k: ("'" + v if v[:1] in "=+-@" else v) for k, v in row.items()})
     return Response(
-        buffer.getvalue(), media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition":
-                 f'attachment; filename="attendance-activity-{activity_id}.csv"'},
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="attendance-activity-{activity_id}.csv"'
+        },
     )

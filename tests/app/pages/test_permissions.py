@@ -19,11 +19,17 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from app.jobs import JobStore
 from app.routes import routes
 from app.wiring import Services
-from courses.models import Course
+from courses.accreditation import AccreditationService
+from courses.attempts import AttemptService
+from courses.designations import DesignationService
+from courses.disclosures import DisclosureService
+from courses.models import AssessmentKind, Course
 from tests.app.pages.conftest import SignedIn
 from tests.app.pages.helpers import Cast, text_of
 from tests.conftest import START, Client
+from tests.factories.assessments import make_evaluation, make_post_test, questions_of
 from tests.factories.catalog import make_course, make_live, make_on_demand
+from tests.factories.credit import claimed_participation
 from tests.factories.replay import make_recording
 
 ROLES = ("anon", "learner", "other_faculty", "faculty", "admin")
@@ -137,6 +143,50 @@ COURSE_FORM = {"title": "Renamed by staff"}
 ACTIVITY_FORM = {"kind": "on_demand", "title": "Added module", "duration_minutes": "20"}
 NEW_USER_FORM = {"email": "new{n}@hospital.example.org", "display_name": "New Person",
                  "password": "a long enough password", "role": "learner"}
+
+async def designated(services: Services, cast: Cast, ids: dict[str, object]) -> dict[str, object]:
+    """The scene's live session designated for AMA PRA credit, to remove."""
+    async with services.unit() as unit:
+        await DesignationService(unit.session, unit.clock).designate(
+            int(str(ids["activity"])), {"credit_type": "AMA_PRA_1", "maximum": "1"}, cast.admin
+        )
+    return {}
+
+
+async def fresh_break(services: Services, cast: Cast, ids: dict[str, object]) -> dict[str, object]:
+    """A break of its own in the scene's live session (07:00 to 08:00 EST on 3 December)."""
+    activity_id = int(str(ids["activity"]))
+    async with services.unit() as unit:
+        taken = await AccreditationService(unit.session, unit.clock).breaks(activity_id)
+        minute = 10 + 2 * len(taken)
+        row = await DesignationService(unit.session, unit.clock).add_break(
+            activity_id,
+            {"start": f"2026-12-03T07:{minute:02d}", "end": f"2026-12-03T07:{minute + 1:02d}"},
+            cast.admin,
+        )
+    return {"break": row.id}
+
+
+async def fresh_disclosure(
+    services: Services, cast: Cast, ids: dict[str, object]
+) -> dict[str, object]:
+    async with services.unit() as unit:
+        row = await DisclosureService(unit.session, unit.clock).add(
+            int(str(ids["activity"])), {"name": "Dr Disposable", "role": "planner"}, cast.admin
+        )
+    return {"disclosure": row.id}
+
+
+async def fresh_certificate(
+    services: Services, cast: Cast, ids: dict[str, object]
+) -> dict[str, object]:
+    """A claim of the scene's learner (in an on-demand activity of its own) and its
+    certificate."""
+    course = ids["course_record"]
+    assert isinstance(course, Course)
+    claim, certificate = await claimed_participation(services, cast.admin, cast.learner, course)
+    return {"claim": claim.id, "code": certificate.code, "claimed": claim.activity_id}
+
 
 CASES: list[Case] = [
     Case("GET", "/", {"anon": To("/catalog"), **dict.fromkeys(SIGNED, To("/dashboard"))}),
@@ -283,7 +333,197 @@ CASES: list[Case] = [
     Case("GET", "/admin/settings", admins(200)),
     Case("POST", "/admin/settings", admins(To("/admin/settings")),
          form={"name": "Rounds Test Hospital", "signup_enabled": "on"}),
+    # transcripts: each learner their own at /transcript; administrators anyone's
+    Case("GET", "/transcript", members(200)),
+    Case("GET", "/transcript.csv", members(200)),
+    Case("GET", "/transcript.pdf", members(200)),
+    Case("GET", "/admin/users/{user_id:int}/transcript", admins(200),
+         url="/admin/users/{learner}/transcript"),
+    Case("GET", "/admin/users/{user_id:int}/transcript.csv", admins(200),
+         url="/admin/users/{learner}/transcript.csv"),
+    Case("GET", "/admin/users/{user_id:int}/transcript.pdf", admins(200),
+         url="/admin/users/{learner}/transcript.pdf"),
+    # reports: an activity's for its course's staff; the exports for administrators
+    Case("GET", "/admin/activities/{activity_id:int}/report", course_staff(200),
+         url="/admin/activities/{activity}/report"),
+    Case("GET", "/admin/activities/{activity_id:int}/report", course_staff(200, outsider=404),
+         url="/admin/activities/{draft_activity}/report", variant="draft"),
+    Case("GET", "/admin/reports", admins(200)),
+    Case("GET", "/admin/reports", admins(422), url="/admin/reports?from=2026-12-31&to=2026-01-01",
+         variant="reversed range"),
+    Case("GET", "/admin/reports/cpe-monitor", admins(200)),
+    Case("GET", "/admin/reports/pars-activities.csv", admins(200)),
+    Case("GET", "/admin/reports/pars-learners.csv", admins(200)),
+    Case("GET", "/admin/reports/pars.xml", admins(200)),
+    Case("GET", "/admin/reports/cpe-monitor.csv", admins(200)),
+    # credit: the scene's session has not ended, so claiming is refused (422) for everyone
+    Case("GET", "/activities/{activity_id:int}/credit", members(200),
+         url="/activities/{activity}/credit"),
+    Case("GET", "/activities/{activity_id:int}/credit", {**DRAFT_HIDDEN, "anon": SIGN_IN},
+         url="/activities/{draft_activity}/credit", variant="draft"),
+    Case("POST", "/activities/{activity_id:int}/credit/claim", members(422),
+         url="/activities/{activity}/credit/claim", form={"AMA_PRA_1": "1.00"}),
+    # certificates: the learner's own, the course's faculty and admins; others are told none
+    Case("GET", "/certificates/{code}.pdf",
+         {"anon": SIGN_IN, "learner": 200, "other_faculty": 404, "faculty": 200, "admin": 200},
+         url="/certificates/{code}.pdf", prepare=fresh_certificate),
+    # nothing printed changed: the learner is sent back to the hub, the admin (no reason
+    # given) to the verification page, each with a message; faculty may not reissue
+    Case("POST", "/certificates/{code}/reissue",
+         {"anon": SIGN_IN, "learner": To("/activities/{claimed}/credit"), "other_faculty": 404,
+          "faculty": 404, "admin": To("/verify/{code}")},
+         url="/certificates/{code}/reissue", prepare=fresh_certificate),
+    Case("GET", "/verify", everyone(200)),
+    Case("GET", "/verify/{code}", everyone(200), url="/verify/{code}",
+         prepare=fresh_certificate),
+    Case("GET", "/verify/{code}", everyone(404), url="/verify/RND-2222-2222",
+         variant="unknown"),
+    Case("GET", "/admin/claims/{claim_id:int}/correct", admins(200),
+         url="/admin/claims/{claim}/correct", prepare=fresh_certificate),
+    Case("POST", "/admin/claims/{claim_id:int}/correct", admins(To(r"/admin/claims/\d+/correct")),
+         url="/admin/claims/{claim}/correct", form={"credits": "0.25", "reason": "Left early"},
+         prepare=fresh_certificate),
+    # accreditation: admins set the provider and the credit; the course's staff read it and
+    # keep the disclosures
+    Case("GET", "/admin/accreditation", admins(200)),
+    Case("POST", "/admin/accreditation", admins(To("/admin/accreditation")),
+         form={"name": "Rounds Test Hospital", "acpe_provider_number": "0123"}),
+    Case("GET", "/admin/activities/{activity_id:int}/accreditation", course_staff(200),
+         url="/admin/activities/{activity}/accreditation"),
+    Case("GET", "/admin/activities/{activity_id:int}/accreditation",
+         course_staff(200, outsider=404),
+         url="/admin/activities/{draft_activity}/accreditation", variant="draft"),
+    Case("POST", "/admin/activities/{activity_id:int}/accreditation/designations",
+         admins(To("/admin/activities/{activity}/accreditation")),
+         url="/admin/activities/{activity}/accreditation/designations",
+         form={"credit_type": "AMA_PRA_1", "maximum": "1"}),
+    Case("POST",
+         "/admin/activities/{activity_id:int}/accreditation/designations/{credit_type}/remove",
+         admins(To("/admin/activities/{activity}/accreditation")),
+         url="/admin/activities/{activity}/accreditation/designations/AMA_PRA_1/remove",
+         prepare=designated),
+    Case("POST", "/admin/activities/{activity_id:int}/accreditation/breaks",
+         admins(To("/admin/activities/{activity}/accreditation")),
+         url="/admin/activities/{activity}/accreditation/breaks",
+         form={"break_title": "Coffee", "break_start": "2026-12-03T07:50",
+               "break_end": "2026-12-03T07:55"}),
+    Case("POST", "/admin/activities/{activity_id:int}/accreditation/breaks/{break_id:int}/remove",
+         admins(To("/admin/activities/{activity}/accreditation")),
+         url="/admin/activities/{activity}/accreditation/breaks/{break}/remove",
+         prepare=fresh_break),
+    # blank: back to the faculty's connections (the scene's session has not happened yet)
+    Case("POST", "/admin/activities/{activity_id:int}/accreditation/live-window",
+         admins(To("/admin/activities/{activity}/accreditation")),
+         url="/admin/activities/{activity}/accreditation/live-window",
+         form={"window_start": "", "window_end": ""}),
+    Case("POST", "/admin/activities/{activity_id:int}/accreditation/details",
+         admins(To("/admin/activities/{activity}/accreditation")),
+         url="/admin/activities/{activity}/accreditation/details",
+         form={"location": "Online", "competencies": "Patient care"}),
+    Case("POST", "/admin/activities/{activity_id:int}/accreditation/disclosures",
+         course_staff(To("/admin/activities/{activity}/accreditation")),
+         url="/admin/activities/{activity}/accreditation/disclosures",
+         form={"name": "Dr Planner", "role": "planner"}),
+    Case("POST",
+         "/admin/activities/{activity_id:int}/accreditation/disclosures/{disclosure_id:int}/remove",
+         course_staff(To("/admin/activities/{activity}/accreditation")),
+         url="/admin/activities/{activity}/accreditation/disclosures/{disclosure}/remove",
+         prepare=fresh_disclosure),
 ]
+
+# -- assessments (courses.assessments, courses.attempts, courses.assessment_authoring) --------
+def with_assessments(attempt: bool = False) -> Prepare:
+    """A fresh on-demand module of the scene's course with an evaluation (one optional
+    question, so an empty form submits) and the factories' post-test; with ``attempt``, the
+    learner's open attempt at it."""
+
+    async def prepare(services: Services, cast: Cast, ids: dict[str, object]) -> dict[str, object]:
+        course = ids["course_record"]
+        assert isinstance(course, Course)
+        module = await make_on_demand(services, cast.admin, course, title="Assessed module")
+        await make_evaluation(services, cast.admin, module,
+                              questions=[("text", "Anything else?", False)])
+        await make_post_test(services, cast.admin, module)
+        found: dict[str, object] = {
+            "module": module.id,
+            "eq": (await questions_of(services, module, AssessmentKind.EVALUATION))[0].id,
+            "pq": (await questions_of(services, module, AssessmentKind.POST_TEST))[0].id,
+        }
+        if attempt:
+            async with services.unit() as unit:
+                started = await AttemptService(unit.session, unit.clock).start_post_test(
+                    module.id or 0, cast.learner)
+            found["attempt"] = started.id
+        return found
+
+    return prepare
+
+
+# learners take part; the course's faculty and administrators only preview (403 to submit)
+TAKERS: dict[str, Outcome] = {"anon": SIGN_IN, "learner": 200, "other_faculty": 200,
+                              "faculty": 200, "admin": 200}
+
+
+def submitters(learner: Outcome) -> dict[str, Outcome]:
+    """Only a learner who takes part submits; other faculty are not enrolled (403)."""
+    return {"anon": SIGN_IN, "learner": learner, "other_faculty": 403, "faculty": 403,
+            "admin": 403}
+
+
+ASSESSED = "/admin/activities/{module}/assessments"
+ASSESSMENT_CASES: list[Case] = [
+    Case("GET", "/activities/{activity_id:int}/evaluation", TAKERS,
+         url="/activities/{module}/evaluation", prepare=with_assessments()),
+    Case("GET", "/activities/{activity_id:int}/evaluation",
+         {"anon": SIGN_IN, "learner": 404, "other_faculty": 404, "faculty": 200, "admin": 200},
+         url="/activities/{draft_activity}/evaluation", variant="draft"),
+    Case("POST", "/activities/{activity_id:int}/evaluation",
+         submitters(To("/activities/{module}/evaluation")),
+         url="/activities/{module}/evaluation", prepare=with_assessments()),
+    Case("GET", "/activities/{activity_id:int}/post-test", TAKERS,
+         url="/activities/{module}/post-test", prepare=with_assessments()),
+    Case("POST", "/activities/{activity_id:int}/post-test/start",
+         submitters(To("/activities/{module}/post-test")),
+         url="/activities/{module}/post-test/start", prepare=with_assessments()),
+    # the attempt is the learner's; answers cannot be named ahead (422: every question unanswered)
+    Case("POST", "/activities/{activity_id:int}/post-test/submit", submitters(422),
+         url="/activities/{module}/post-test/submit", form={"attempt": "{attempt}"},
+         prepare=with_assessments(attempt=True)),
+    Case("GET", "/admin/activities/{activity_id:int}/assessments", course_staff(200),
+         url="/admin/activities/{activity}/assessments"),
+    Case("GET", "/admin/activities/{activity_id:int}/assessments",
+         course_staff(200, outsider=404), url="/admin/activities/{draft_activity}/assessments",
+         variant="draft"),
+    Case("POST", "/admin/activities/{activity_id:int}/assessments/evaluation/standard",
+         course_staff(To("/admin/activities/{fresh}/assessments")),
+         url="/admin/activities/{fresh}/assessments/evaluation/standard",
+         prepare=fresh_activity),
+    Case("POST", "/admin/activities/{activity_id:int}/assessments/{kind}",
+         course_staff(To(ASSESSED)), url=ASSESSED + "/post-test",
+         form={"title": "Module quiz", "pass_percent": "80", "max_attempts": "3"},
+         prepare=with_assessments()),
+    Case("POST", "/admin/activities/{activity_id:int}/assessments/{kind}/delete",
+         course_staff(To(ASSESSED)), url=ASSESSED + "/evaluation/delete",
+         prepare=with_assessments()),
+    Case("POST", "/admin/activities/{activity_id:int}/assessments/{kind}/questions",
+         course_staff(To(ASSESSED)), url=ASSESSED + "/evaluation/questions",
+         form={"kind": "likert", "prompt": "The speaker was clear.", "required": "on"},
+         prepare=with_assessments()),
+    Case("POST", "/admin/activities/{activity_id:int}/assessments/{kind}/questions/"
+         "{question_id:int}", course_staff(To(ASSESSED)),
+         url=ASSESSED + "/post-test/questions/{pq}",
+         form={"prompt": "Renamed?", "option_1": "Yes", "option_2": "No", "correct": "1"},
+         prepare=with_assessments()),
+    Case("POST", "/admin/activities/{activity_id:int}/assessments/{kind}/questions/"
+         "{question_id:int}/delete", course_staff(To(ASSESSED)),
+         url=ASSESSED + "/evaluation/questions/{eq}/delete", prepare=with_assessments()),
+    Case("GET", "/admin/activities/{activity_id:int}/evaluation-summary", course_staff(200),
+         url="/admin/activities/{module}/evaluation-summary", prepare=with_assessments()),
+    Case("GET", "/admin/activities/{activity_id:int}/evaluations.csv", course_staff(200),
+         url="/admin/activities/{module}/evaluations.csv", prepare=with_assessments()),
+]
+CASES += ASSESSMENT_CASES
+
 
 
 def page_routes() -> list[tuple[str, str]]:
@@ -341,7 +581,11 @@ def _check_denied(role: str, page: str) -> None:
     elif "This needs the admin role; your account is faculty." not in text:
         assert ("Only this course's faculty and administrators may do that." in text
                 or "Only learners enrolled in this course, its faculty and administrators may "
-                "join this session." in text), text
+                "join this session." in text
+                or re.search(r"Only learners enrolled in this course (submit|take) its "
+                             r"(evaluation|post-test)", text)
+                or re.search(r"Faculty and administrators preview the (evaluation|post-test); "
+                             r"only learners (submit|take) it\.", text)), text
 
 
 async def _try(http: Client, case: Case, ids: dict[str, object], role: str) -> None:

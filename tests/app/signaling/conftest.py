@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -82,7 +83,13 @@ class Server:
 
 @pytest.fixture
 async def server(settings: Settings, services: Services) -> AsyncIterator[Server]:
-    app = create_app(settings, services=services)
+    async with serving(create_app(settings, services=services)) as running:
+        yield running
+
+
+@asynccontextmanager
+async def serving(app: Starlette) -> AsyncIterator[Server]:
+    """``app`` served by uvicorn on a free loopback port, in this event loop."""
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on",
                             ws_max_size=WS_MAX_BYTES, access_log=False)
