@@ -211,11 +211,11 @@ def _verification(pdf: Canvas, face: Fonts, code: str, url: str) -> float:
     pdf.setFont(face.regular, 6.5)
     pdf.setFillColor(MUTED)
     pdf.drawRightString(right, bottom - 19, url)
-    return max(
-        QR_SIZE,
+    widths = (
         pdfmetrics.stringWidth(f"Verification code {code}", face.bold, 9),
         pdfmetrics.stringWidth(url, face.regular, 6.5),
     )
+    return max(float(QR_SIZE), *(float(w) for w in widths))
 
 
 def _qr(pdf: Canvas, payload: str, x: float, y: float, size: float) -> None:

@@ -5,6 +5,7 @@ CPE Monitor upload for pharmacy credit, with the claims that cannot be uploaded 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import structlog
 from starlette.requests import Request
@@ -19,7 +20,7 @@ from courses.date_ranges import DateRange, parse_period
 from courses.errors import InvalidInput
 from courses.exports.activity_report import activity_xml
 from courses.exports.cpe_monitor import CpeMonitorExport, upload_csv
-from courses.exports.pars import ParsExport, activity_csv, learner_csv
+from courses.exports.pars import ParsExport, ParsReport, activity_csv, learner_csv
 from courses.models import User
 from courses.reports import ReportService
 
@@ -47,81 +48,74 @@ def _period(request: Request, fields: dict[str, str]) -> DateRange:
     return parse_period(fields["year"], fields["from"], fields["to"], today)
 
 
-async def reports_page(request: Request) -> Response:
+async def _period_page(
+    request: Request,
+    template: str,
+    load: Callable[[Unit, DateRange, User], Awaitable[dict[str, Any]]],
+    nothing: dict[str, Any],
+) -> Response:
+    """``template`` for the requested period with what ``load`` finds in it; a period that
+    cannot be read shows the form again with the problem and ``nothing`` found (422)."""
     admin = require_admin(request)
     fields = _period_fields(request)
     try:
         period = _period(request, fields)
     except InvalidInput as exc:
         return render(
-            request,
-            "reports/index.html",
-            {"form": fields, "errors": exc.errors, "pars": None, "cpe": None},
-            status=422,
+            request, template, {"form": fields, "errors": exc.errors, **nothing}, status=422
         )
     async with services_of(request).unit() as unit:
-        pars = await ParsExport(unit.session, unit.clock).report(period, admin)
-        cpe = await CpeMonitorExport(unit.session, unit.clock).report(period, admin)
+        found = await load(unit, period, admin)
     return render(
         request,
-        "reports/index.html",
-        {
-            "form": fields,
-            "errors": {},
-            "period": period,
-            "query": period.query(),
-            "pars": pars,
-            "cpe": cpe,
-        },
+        template,
+        {"form": fields, "errors": {}, "period": period, "query": period.query(), **found},
     )
+
+
+async def _reports(unit: Unit, period: DateRange, admin: User) -> dict[str, Any]:
+    return {
+        "pars": await ParsExport(unit.session, unit.clock).report(period, admin),
+        "cpe": await CpeMonitorExport(unit.session, unit.clock).report(period, admin),
+    }
+
+
+async def _cpe_monitor(unit: Unit, period: DateRange, admin: User) -> dict[str, Any]:
+    return {"cpe": await CpeMonitorExport(unit.session, unit.clock).report(period, admin)}
+
+
+async def reports_page(request: Request) -> Response:
+    return await _period_page(request, "reports/index.html", _reports, {"pars": None, "cpe": None})
 
 
 async def cpe_monitor_page(request: Request) -> Response:
-    admin = require_admin(request)
-    fields = _period_fields(request)
-    try:
-        period = _period(request, fields)
-    except InvalidInput as exc:
-        return render(
-            request,
-            "reports/cpe_monitor.html",
-            {"form": fields, "errors": exc.errors, "cpe": None},
-            status=422,
-        )
-    async with services_of(request).unit() as unit:
-        cpe = await CpeMonitorExport(unit.session, unit.clock).report(period, admin)
-    return render(
-        request,
-        "reports/cpe_monitor.html",
-        {"form": fields, "errors": {}, "period": period, "query": period.query(), "cpe": cpe},
-    )
+    return await _period_page(request, "reports/cpe_monitor.html", _cpe_monitor, {"cpe": None})
 
 
 Maker = Callable[[Unit, DateRange, User], Awaitable[tuple[str | bytes, str]]]
 
 
-async def _pars_activities(unit: Unit, period: DateRange, admin: User) -> tuple[str, str]:
-    return activity_csv(
-        await ParsExport(unit.session, unit.clock).report(period, admin)
-    ), "text/csv; charset=utf-8"
+CSV = "text/csv; charset=utf-8"
 
 
-async def _pars_learners(unit: Unit, period: DateRange, admin: User) -> tuple[str, str]:
-    return learner_csv(
-        await ParsExport(unit.session, unit.clock).report(period, admin)
-    ), "text/csv; charset=utf-8"
+def _pars(write: Callable[[ParsReport], str | bytes], media_type: str = CSV) -> Maker:
+    """The period's PARS report, written by ``write``."""
+
+    async def make(unit: Unit, period: DateRange, admin: User) -> tuple[str | bytes, str]:
+        return write(await ParsExport(unit.session, unit.clock).report(period, admin)), media_type
+
+    return make
 
 
-async def _pars_xml(unit: Unit, period: DateRange, admin: User) -> tuple[bytes, str]:
-    return activity_xml(
-        await ParsExport(unit.session, unit.clock).report(period, admin)
-    ), "application/xml"
+_pars_activities = _pars(activity_csv)
+_pars_learners = _pars(learner_csv)
+_pars_xml = _pars(activity_xml, "application/xml")
 
 
 async def _cpe_upload(unit: Unit, period: DateRange, admin: User) -> tuple[str, str]:
     return upload_csv(
         await CpeMonitorExport(unit.session, unit.clock).report(period, admin)
-    ), "text/csv; charset=utf-8"
+    ), CSV
 
 
 def _download(name: str, make: Maker) -> Callable[[Request], Awaitable[Response]]:

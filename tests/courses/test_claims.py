@@ -20,8 +20,9 @@ from courses.errors import InvalidInput, PermissionDenied
 from courses.immutable import PermanentRecord
 from courses.models import Activity, Certificate, Course, CreditClaim, Role, User
 from tests.conftest import MovableClock
+from tests.factories.assessments import add_evaluation, record_evaluation
 from tests.factories.catalog import make_course, make_live
-from tests.factories.credit import add_evaluation, attend, designate, submit_evaluation
+from tests.factories.credit import attend, designate
 from tests.factories.people import make_user
 
 D = Decimal
@@ -141,7 +142,7 @@ async def test_claims_wait_for_the_evaluation(
         "evaluation": "Submit the evaluation first: credit is claimed after "
         "evaluating the activity."
     }
-    await submit_evaluation(services, evaluation, physician)
+    await record_evaluation(services, evaluation, physician)
     assert (await claim(services, session, physician, {AMA: "0.75"})).claims
 
 

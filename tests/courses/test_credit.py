@@ -15,17 +15,14 @@ from courses.credit_rules import CreditType
 from courses.errors import ActivityNotFound
 from courses.models import Activity, ActivityBreak, Course, Recording, Role, User
 from tests.conftest import START, MovableClock
-from tests.factories.catalog import make_course, make_live
-from tests.factories.credit import (
+from tests.factories.assessments import (
     add_evaluation,
     add_post_test,
-    attend,
-    designate,
-    published_recording,
-    submit_evaluation,
-    take_post_test,
-    watch,
+    record_evaluation,
+    record_post_test,
 )
+from tests.factories.catalog import make_course, make_live
+from tests.factories.credit import attend, designate, published_recording, watch
 from tests.factories.people import make_user
 
 D = Decimal
@@ -200,7 +197,7 @@ async def test_the_evaluation_must_be_submitted(
     assert result.blockers == ("Submit the evaluation first",)
     assert result.evaluation is not None and not result.evaluation_submitted
     assert result.claimable == ()
-    await submit_evaluation(services, evaluation, physician)
+    await record_evaluation(services, evaluation, physician)
     result = await earned(services, session, physician)
     assert result.blockers == ()
     assert result.evaluation_submitted
@@ -268,10 +265,10 @@ async def test_on_demand_credit_needs_the_watched_threshold_and_the_post_test(
     result = await earned(services, activity, physician)
     assert result.blockers == ("Pass the post-test",)
 
-    await take_post_test(services, post_test, physician, passed=False)
+    await record_post_test(services, post_test, physician, passed=False)
     assert (await earned(services, activity, physician)).blockers == ("Pass the post-test",)
     clock.at = START + timedelta(days=3)
-    await take_post_test(services, post_test, physician, passed=True, number=2)
+    await record_post_test(services, post_test, physician, passed=True, number=2)
     result = await earned(services, activity, physician)
     assert result.blockers == ()
     assert credits(result) == {CreditType.AMA_PRA_1: D("0.50")}
@@ -290,7 +287,7 @@ async def test_on_demand_threshold_is_the_activity_s(
         row.credit_threshold_percent = 80
         unit.session.add(row)
     post_test = await add_post_test(services, activity)
-    await take_post_test(services, post_test, physician, passed=True)
+    await record_post_test(services, post_test, physician, passed=True)
     await watch(services, recording, physician, 85)
     result = await earned(services, activity, physician)
     assert result.blockers == ()
@@ -306,7 +303,7 @@ async def test_on_demand_credit_is_the_designated_time_capped(
     recording, activity = await published_recording(services, admin, course, seconds=1800)
     await designate(services, activity, CreditType.AMA_PRA_1, "0.25")
     post_test = await add_post_test(services, activity)
-    await take_post_test(services, post_test, physician, passed=True)
+    await record_post_test(services, post_test, physician, passed=True)
     await watch(services, recording, physician, 100)
     (award,) = (await earned(services, activity, physician)).awards
     assert award.credits == D("0.25")
@@ -334,7 +331,7 @@ async def test_on_demand_evaluation_blocks_but_does_not_hide_the_credit(
     activity, recording = module
     post_test = await add_post_test(services, activity)
     await add_evaluation(services, activity)
-    await take_post_test(services, post_test, physician, passed=True)
+    await record_post_test(services, post_test, physician, passed=True)
     await watch(services, recording, physician, 100)
     result = await earned(services, activity, physician)
     assert result.blockers == ("Submit the evaluation first",)

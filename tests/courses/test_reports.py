@@ -16,16 +16,14 @@ from courses.models import Role, User
 from courses.reports import ActivityReport, ReportService
 from tests.conftest import MovableClock
 from tests.factories import cme_scenario
-from tests.factories.cme_scenario import Scenario
-from tests.factories.credit import (
+from tests.factories.assessments import (
     add_evaluation,
     add_post_test,
-    attend,
-    published_recording,
-    submit_evaluation,
-    take_post_test,
-    watch,
+    record_evaluation,
+    record_post_test,
 )
+from tests.factories.cme_scenario import Scenario
+from tests.factories.credit import attend, published_recording, watch
 from tests.factories.people import make_user
 from tests.factories.records import make_claim
 
@@ -101,9 +99,9 @@ async def test_an_on_demand_report_shows_the_watched_share_and_the_post_test(
     await watch(services, recording, scene.jane, 100.0)
     await watch(services, recording, scene.nina, 40.0)
     test = await add_post_test(services, module, pass_percent=80)
-    await take_post_test(services, test, scene.jane, passed=False)
-    await take_post_test(services, test, scene.jane, passed=True, number=2)
-    await take_post_test(services, test, scene.nina, passed=False)
+    await record_post_test(services, test, scene.jane, passed=False)
+    await record_post_test(services, test, scene.jane, passed=True, number=2)
+    await record_post_test(services, test, scene.nina, passed=False)
     await make_claim(services, scene.jane, module, "AMA_PRA_1", "0.25", date(2026, 12, 1))
     report = await _report(services, module.id or 0, scene.admin)
     assert report.attendance_csv_url is None
@@ -127,8 +125,8 @@ async def test_an_on_demand_report_shows_the_watched_share_and_the_post_test(
 
 async def test_the_evaluation_summary_is_in_the_report(services: Services, scene: Scenario) -> None:
     assessment = await add_evaluation(services, scene.sepsis)
-    await submit_evaluation(services, assessment, scene.jane)
-    await submit_evaluation(services, assessment, scene.paul)
+    await record_evaluation(services, assessment, scene.jane)
+    await record_evaluation(services, assessment, scene.paul)
     report = await _report(services, scene.sepsis.id or 0, scene.admin)
     assert report.evaluation.activity_id == scene.sepsis.id
     assert report.evaluation.responses == 2

@@ -1,14 +1,29 @@
-"""Evaluations and post-tests, written and taken through the real services."""
+"""Evaluations and post-tests, written and taken through the real services; and, for the
+credit, report and claim tests, attempts recorded straight to the table at a given moment
+(``record_evaluation``, ``record_post_test``: no enrollment or viewing needed)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import col, select
 
 from app.wiring import Services
 from courses.assessment_authoring import AuthoringService
 from courses.assessments import AssessmentService
 from courses.attempts import AttemptService
-from courses.models import Activity, Assessment, AssessmentAttempt, AssessmentKind, Question, User
+from courses.models import (
+    Activity,
+    Assessment,
+    AssessmentAttempt,
+    AssessmentKind,
+    Question,
+    Role,
+    User,
+)
 from courses.scoring import AttemptOrder, answer_field
 
 ChoiceQuestion = tuple[str, Sequence[str], int]
@@ -40,6 +55,7 @@ async def make_evaluation(
     activity: Activity,
     *,
     questions: Sequence[tuple[str, str, bool]] | None = None,
+    title: str = "Evaluation",
 ) -> Assessment:
     """The standard CME evaluation, or one of ``questions`` ((kind, prompt, required))."""
     async with services.unit() as unit:
@@ -47,7 +63,7 @@ async def make_evaluation(
         if questions is None:
             return await authoring.add_standard_evaluation(activity.id or 0, author)
         assessment = await authoring.save(
-            activity.id or 0, AssessmentKind.EVALUATION, {"title": "Evaluation"}, author
+            activity.id or 0, AssessmentKind.EVALUATION, {"title": title}, author
         )
         for kind, prompt, required in questions:
             await authoring.add_question(
@@ -159,3 +175,94 @@ async def fail_post_test(
     services: Services, learner: User, activity: Activity
 ) -> AssessmentAttempt:
     return await take_post_test(services, learner, activity, right=0)
+
+
+# -- one-question assessments, and attempts recorded at a moment --------------------------
+OBJECTIVES = "The activity met its stated objectives."
+
+
+async def _administrator(services: Services) -> User:
+    """The first administrator: the author of ``add_evaluation`` and ``add_post_test``."""
+    async with services.unit() as unit:
+        found = await unit.session.exec(
+            select(User).where(User.role == Role.ADMIN.value).order_by(col(User.id))
+        )
+        admin = found.first()
+    assert admin is not None, "add an administrator first"
+    return admin
+
+
+async def add_evaluation(services: Services, activity: Activity) -> Assessment:
+    """An evaluation of one required Likert item, ``OBJECTIVES``."""
+    return await make_evaluation(
+        services,
+        await _administrator(services),
+        activity,
+        questions=[("likert", OBJECTIVES, True)],
+        title="Activity evaluation",
+    )
+
+
+async def add_post_test(
+    services: Services, activity: Activity, *, pass_percent: int = 80
+) -> Assessment:
+    """A post-test of one question, three attempts; ``record_post_test`` passes or fails it."""
+    return await make_post_test(
+        services,
+        await _administrator(services),
+        activity,
+        questions=[("Which is right?", ("This", "That"), 0)],
+        pass_percent=pass_percent,
+        max_attempts=3,
+    )
+
+
+async def _record(
+    services: Services,
+    assessment: Assessment,
+    user: User,
+    answers: dict[str, int],
+    at: datetime | None,
+    **result: Any,
+) -> AssessmentAttempt:
+    moment = at or services.clock.now()
+    async with services.unit() as unit:
+        attempt = AssessmentAttempt(
+            assessment_id=assessment.id or 0,
+            user_id=user.id or 0,
+            answers_json=json.dumps(answers),
+            started_at=moment,
+            submitted_at=moment,
+            **result,
+        )
+        unit.session.add(attempt)
+    return attempt
+
+
+async def record_evaluation(
+    services: Services, assessment: Assessment, user: User, at: datetime | None = None
+) -> AssessmentAttempt:
+    """``user``'s evaluation, submitted ``at`` (now by default)."""
+    return await _record(services, assessment, user, {"1": 5}, at)
+
+
+async def record_post_test(
+    services: Services,
+    assessment: Assessment,
+    user: User,
+    *,
+    passed: bool,
+    at: datetime | None = None,
+    number: int = 1,
+) -> AssessmentAttempt:
+    """Attempt ``number`` at the post-test, submitted ``at`` (now by default): 100% or 0%."""
+    return await _record(
+        services,
+        assessment,
+        user,
+        {"1": 0 if passed else 1},
+        at,
+        number=number,
+        score_percent=100.0 if passed else 0.0,
+        passed=passed,
+    )

@@ -1,7 +1,8 @@
-"""Credit: designations, the provider's statements, assessments taken, attendance, watching.
+"""Credit: designations, the provider's statements, attendance, watching, claims.
 
-Rows are written as the accreditation and assessment services leave them; attendance goes
-through the real ``AttendanceService`` events (joined, left)."""
+Rows are written as the accreditation services leave them; attendance goes through the real
+``AttendanceService`` events (joined, left). Evaluations and post-tests are in
+``tests.factories.assessments``."""
 
 from __future__ import annotations
 
@@ -18,21 +19,16 @@ from courses.certificates import CertificateService
 from courses.credit_rules import CreditType
 from courses.models import (
     Activity,
-    Assessment,
-    AssessmentAttempt,
-    AssessmentKind,
     Certificate,
     Course,
     CreditClaim,
-    CreditDesignation,
     ProviderStatement,
-    Question,
-    QuestionKind,
     Recording,
     User,
     WatchProgress,
 )
 from tests.factories.catalog import make_on_demand
+from tests.factories.records import make_designation
 from tests.factories.replay import make_recording
 
 _seq = itertools.count(1)
@@ -47,30 +43,8 @@ ANCC_STATEMENT = (
 )
 
 
-async def designate(
-    services: Services,
-    activity: Activity,
-    credit_type: str,
-    maximum: str,
-    *,
-    full_attendance: bool | None = None,
-    tolerance_minutes: int = 0,
-    uan: str = "",
-) -> CreditDesignation:
-    now = services.clock.now()
-    async with services.unit() as unit:
-        row = CreditDesignation(
-            activity_id=activity.id or 0,
-            credit_type=credit_type,
-            maximum=Decimal(maximum),
-            full_attendance=full_attendance,
-            tolerance_minutes=tolerance_minutes,
-            uan=uan,
-            created_at=now,
-            updated_at=now,
-        )
-        unit.session.add(row)
-    return row
+designate = make_designation
+"""A credit designation as the accreditation service leaves it."""
 
 
 async def state_accreditation(services: Services, credit_type: str, text: str) -> None:
@@ -86,99 +60,6 @@ async def name_provider(services: Services, name: str) -> None:
     async with services.unit() as unit:
         org = await unit.accounts.organization()
         await unit.accounts.update_organization(name=name, signup_enabled=org.signup_enabled)
-
-
-async def add_evaluation(services: Services, activity: Activity) -> Assessment:
-    now = services.clock.now()
-    async with services.unit() as unit:
-        assessment = Assessment(
-            activity_id=activity.id or 0,
-            kind=AssessmentKind.EVALUATION,
-            title="Activity evaluation",
-            created_at=now,
-            updated_at=now,
-        )
-        unit.session.add(assessment)
-        await unit.session.flush()
-        unit.session.add(
-            Question(
-                assessment_id=assessment.id or 0,
-                position=1,
-                kind=QuestionKind.LIKERT,
-                prompt="The activity met its stated objectives.",
-            )
-        )
-    return assessment
-
-
-async def submit_evaluation(
-    services: Services, assessment: Assessment, user: User, at: datetime | None = None
-) -> AssessmentAttempt:
-    moment = at or services.clock.now()
-    async with services.unit() as unit:
-        attempt = AssessmentAttempt(
-            assessment_id=assessment.id or 0,
-            user_id=user.id or 0,
-            answers_json=json.dumps({"1": 5}),
-            started_at=moment,
-            submitted_at=moment,
-        )
-        unit.session.add(attempt)
-    return attempt
-
-
-async def add_post_test(
-    services: Services, activity: Activity, *, pass_percent: int = 80
-) -> Assessment:
-    now = services.clock.now()
-    async with services.unit() as unit:
-        assessment = Assessment(
-            activity_id=activity.id or 0,
-            kind=AssessmentKind.POST_TEST,
-            title="Post-test",
-            pass_percent=pass_percent,
-            max_attempts=3,
-            created_at=now,
-            updated_at=now,
-        )
-        unit.session.add(assessment)
-        await unit.session.flush()
-        unit.session.add(
-            Question(
-                assessment_id=assessment.id or 0,
-                position=1,
-                kind=QuestionKind.CHOICE,
-                prompt="Which is right?",
-                options_json=json.dumps(["This", "That"]),
-                correct_index=0,
-            )
-        )
-    return assessment
-
-
-async def take_post_test(
-    services: Services,
-    assessment: Assessment,
-    user: User,
-    *,
-    passed: bool,
-    at: datetime | None = None,
-    number: int = 1,
-) -> AssessmentAttempt:
-    moment = at or services.clock.now()
-    async with services.unit() as unit:
-        attempt = AssessmentAttempt(
-            assessment_id=assessment.id or 0,
-            user_id=user.id or 0,
-            number=number,
-            answers_json=json.dumps({"1": 0 if passed else 1}),
-            score_percent=100.0 if passed else 0.0,
-            passed=passed,
-            started_at=moment,
-            submitted_at=moment,
-        )
-        unit.session.add(attempt)
-    return attempt
 
 
 async def attend(

@@ -23,7 +23,14 @@ _codes = itertools.count(1)
 
 
 async def make_designation(
-    services: Services, activity: Activity, credit_type: str, maximum: str, *, uan: str = ""
+    services: Services,
+    activity: Activity,
+    credit_type: str,
+    maximum: str,
+    *,
+    full_attendance: bool | None = None,
+    tolerance_minutes: int = 0,
+    uan: str = "",
 ) -> CreditDesignation:
     now = services.clock.now()
     async with services.unit() as unit:
@@ -31,6 +38,8 @@ async def make_designation(
             activity_id=activity.id or 0,
             credit_type=credit_type,
             maximum=Decimal(maximum),
+            full_attendance=full_attendance,
+            tolerance_minutes=tolerance_minutes,
             uan=uan,
             created_at=now,
             updated_at=now,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
@@ -13,15 +14,16 @@ from starlette.responses import Response
 
 from app.api.params import path_id
 from app.auth import require_teacher, services_of
-from app.flash import flash
-from app.pages._forms import path_int, read_form, redirect, render
+from app.pages._forms import path_int, read_form, render
+from app.pages._handlers import Done, run_change
+from app.wiring import Unit
 from courses import permissions
 from courses.assessment_authoring import AuthoringService
 from courses.assessment_inputs import NAMES, options_of
 from courses.assessments import AssessmentNotFound, AssessmentService
-from courses.errors import Conflict, InvalidInput
+from courses.errors import InvalidInput
 from courses.evaluations import LIKERT, response_rows
-from courses.models import AssessmentKind, User
+from courses.models import Assessment, AssessmentKind, User
 
 log = structlog.get_logger(__name__)
 
@@ -47,6 +49,10 @@ def authoring_url(activity_id: int) -> str:
     return f"/admin/activities/{activity_id}/assessments"
 
 
+def _authoring(unit: Unit) -> AuthoringService:
+    return AuthoringService(unit.session, unit.clock)
+
+
 async def _page(
     request: Request,
     user: User,
@@ -59,7 +65,7 @@ async def _page(
 ) -> Response:
     """The authoring page; ``form`` names the form whose ``values`` and ``errors`` to show."""
     async with services_of(request).unit() as unit:
-        overview = await AuthoringService(unit.session, unit.clock).overview(activity_id, user)
+        overview = await _authoring(unit).overview(activity_id, user)
     return render(
         request,
         "assessments/edit.html",
@@ -82,61 +88,89 @@ async def authoring_page(request: Request) -> Response:
     return await _page(request, user, path_int(request, "activity_id"))
 
 
+async def _change(
+    request: Request,
+    user: User,
+    activity_id: int,
+    change: Callable[[AuthoringService], Awaitable[Done]],
+    *,
+    form: str | None = None,
+    values: dict[str, Any] | None = None,
+    conflicts: bool = True,
+) -> Response:
+    """Run ``change`` and go back to the authoring page. With ``form``, bad input shows the
+    page again with that form's ``values`` and problems (422); a conflict (the assessment is
+    locked, say) is flashed on the way back unless ``conflicts`` is off."""
+
+    async def invalid(exc: InvalidInput) -> Response:
+        return await _page(
+            request,
+            user,
+            activity_id,
+            form=form or "",
+            values=values,
+            errors=exc.errors,
+            status=422,
+        )
+
+    async def run(unit: Unit) -> Done:
+        return await change(_authoring(unit))
+
+    return await run_change(
+        request,
+        run,
+        back=authoring_url(activity_id),
+        invalid=None if form is None else invalid,
+        conflicts=conflicts,
+    )
+
+
 async def save_assessment(request: Request) -> Response:
     user = require_teacher(request)
     activity_id = path_int(request, "activity_id")
     kind = kind_of(request)
     data = await read_form(request)
     data.setdefault("shuffle", "")  # an unticked box sends nothing
-    try:
-        async with services_of(request).unit() as unit:
-            row = await AuthoringService(unit.session, unit.clock).save(
-                activity_id, kind, data, user
-            )
-    except InvalidInput as exc:
-        return await _page(
-            request,
-            user,
-            activity_id,
-            form=SLUGS[kind],
-            values=data,
-            errors=exc.errors,
-            status=422,
-        )
-    log.info(
-        "assessment.saved_by_staff", activity_id=activity_id, assessment_id=row.id, user_id=user.id
+    saved: list[Assessment] = []
+
+    async def change(authoring: AuthoringService) -> Done:
+        saved.append(await authoring.save(activity_id, kind, data, user))
+        return f"The {NAMES[kind]} is saved.", "success"
+
+    response = await _change(
+        request, user, activity_id, change, form=SLUGS[kind], values=data, conflicts=False
     )
-    flash(request, f"The {NAMES[kind]} is saved.", "success")
-    return redirect(authoring_url(activity_id))
+    if saved:
+        log.info(
+            "assessment.saved_by_staff",
+            activity_id=activity_id,
+            assessment_id=saved[0].id,
+            user_id=user.id,
+        )
+    return response
 
 
 async def add_standard_evaluation(request: Request) -> Response:
     user = require_teacher(request)
     activity_id = path_int(request, "activity_id")
-    try:
-        async with services_of(request).unit() as unit:
-            await AuthoringService(unit.session, unit.clock).add_standard_evaluation(
-                activity_id, user
-            )
-    except Conflict as exc:
-        flash(request, exc.message, "error")
-        return redirect(authoring_url(activity_id))
-    flash(request, "The standard evaluation is added: change or add questions below.", "success")
-    return redirect(authoring_url(activity_id))
+
+    async def change(authoring: AuthoringService) -> Done:
+        await authoring.add_standard_evaluation(activity_id, user)
+        return "The standard evaluation is added: change or add questions below.", "success"
+
+    return await _change(request, user, activity_id, change)
 
 
 async def delete_assessment(request: Request) -> Response:
     user = require_teacher(request)
     activity_id = path_int(request, "activity_id")
     kind = kind_of(request)
-    try:
-        async with services_of(request).unit() as unit:
-            await AuthoringService(unit.session, unit.clock).delete(activity_id, kind, user)
-    except Conflict as exc:
-        flash(request, exc.message, "error")
-        return redirect(authoring_url(activity_id))
-    flash(request, f"The {NAMES[kind]} is removed.", "info")
-    return redirect(authoring_url(activity_id))
+
+    async def change(authoring: AuthoringService) -> Done:
+        await authoring.delete(activity_id, kind, user)
+        return f"The {NAMES[kind]} is removed.", "info"
+
+    return await _change(request, user, activity_id, change)
 
 
 async def add_question(request: Request) -> Response:
@@ -145,26 +179,14 @@ async def add_question(request: Request) -> Response:
     kind = kind_of(request)
     data = await read_form(request)
     data.setdefault("required", "")
-    try:
-        async with services_of(request).unit() as unit:
-            await AuthoringService(unit.session, unit.clock).add_question(
-                activity_id, kind, data, user
-            )
-    except InvalidInput as exc:
-        return await _page(
-            request,
-            user,
-            activity_id,
-            form=f"{SLUGS[kind]}-new",
-            values=data,
-            errors=exc.errors,
-            status=422,
-        )
-    except Conflict as exc:
-        flash(request, exc.message, "error")
-        return redirect(authoring_url(activity_id))
-    flash(request, "Question added.", "success")
-    return redirect(authoring_url(activity_id))
+
+    async def change(authoring: AuthoringService) -> Done:
+        await authoring.add_question(activity_id, kind, data, user)
+        return "Question added.", "success"
+
+    return await _change(
+        request, user, activity_id, change, form=f"{SLUGS[kind]}-new", values=data
+    )
 
 
 async def update_question(request: Request) -> Response:
@@ -174,26 +196,14 @@ async def update_question(request: Request) -> Response:
     qid = question_id(request)
     data = await read_form(request)
     data.setdefault("required", "")
-    try:
-        async with services_of(request).unit() as unit:
-            await AuthoringService(unit.session, unit.clock).update_question(
-                activity_id, kind, qid, data, user
-            )
-    except InvalidInput as exc:
-        return await _page(
-            request,
-            user,
-            activity_id,
-            form=f"{SLUGS[kind]}-q{qid}",
-            values=data,
-            errors=exc.errors,
-            status=422,
-        )
-    except Conflict as exc:
-        flash(request, exc.message, "error")
-        return redirect(authoring_url(activity_id))
-    flash(request, "Question saved.", "success")
-    return redirect(authoring_url(activity_id))
+
+    async def change(authoring: AuthoringService) -> Done:
+        await authoring.update_question(activity_id, kind, qid, data, user)
+        return "Question saved.", "success"
+
+    return await _change(
+        request, user, activity_id, change, form=f"{SLUGS[kind]}-q{qid}", values=data
+    )
 
 
 async def delete_question(request: Request) -> Response:
@@ -201,16 +211,12 @@ async def delete_question(request: Request) -> Response:
     activity_id = path_int(request, "activity_id")
     kind = kind_of(request)
     qid = question_id(request)
-    try:
-        async with services_of(request).unit() as unit:
-            await AuthoringService(unit.session, unit.clock).delete_question(
-                activity_id, kind, qid, user
-            )
-    except Conflict as exc:
-        flash(request, exc.message, "error")
-        return redirect(authoring_url(activity_id))
-    flash(request, "Question removed.", "info")
-    return redirect(authoring_url(activity_id))
+
+    async def change(authoring: AuthoringService) -> Done:
+        await authoring.delete_question(activity_id, kind, qid, user)
+        return "Question removed.", "info"
+
+    return await _change(request, user, activity_id, change)
 
 
 # -- for the CME office ---------------------------------------------------------------------
@@ -218,9 +224,7 @@ async def summary_page(request: Request) -> Response:
     user = require_teacher(request)
     activity_id = path_int(request, "activity_id")
     async with services_of(request).unit() as unit:
-        activity, view = await AuthoringService(unit.session, unit.clock).managed_activity(
-            activity_id, user
-        )
+        activity, view = await _authoring(unit).managed_activity(activity_id, user)
         summary = await AssessmentService(unit.session, unit.clock).evaluation_summary(activity_id)
     return render(
         request,
@@ -235,7 +239,7 @@ async def responses_csv(request: Request) -> Response:
     user = require_teacher(request)
     activity_id = path_int(request, "activity_id")
     async with services_of(request).unit() as unit:
-        await AuthoringService(unit.session, unit.clock).managed_activity(activity_id, user)
+        await _authoring(unit).managed_activity(activity_id, user)
         assessments = AssessmentService(unit.session, unit.clock)
         evaluation = await assessments.evaluation(activity_id)
         questions = await assessments.questions(evaluation.id or 0) if evaluation else []

@@ -20,18 +20,16 @@ from courses.models import Activity, Course, User
 from tests.app.pages.conftest import SignedIn
 from tests.app.pages.helpers import Cast, field_error, flashes, input_value, text_of
 from tests.conftest import Client, MovableClock
+from tests.factories.assessments import add_evaluation, add_post_test, record_evaluation
 from tests.factories.catalog import make_course, make_live
 from tests.factories.credit import (
     AMA_STATEMENT,
-    add_evaluation,
-    add_post_test,
     attend,
     claimed_participation,
     designate,
     name_provider,
     published_recording,
     state_accreditation,
-    submit_evaluation,
     watch,
 )
 
@@ -115,7 +113,7 @@ async def test_the_hub_lists_what_blocks_the_claim(
         in (await learner.get(f"/activities/{session.id}/credit")).text
     )
     clock.at = AFTER
-    await submit_evaluation(services, evaluation, cast.learner)
+    await record_evaluation(services, evaluation, cast.learner)
     text = text_of((await learner.get(f"/activities/{session.id}/credit")).text)
     assert "Submitted, thank you" in text
     assert "Before you can claim" not in text

@@ -16,16 +16,14 @@ from tests.app.pages.conftest import SignedIn
 from tests.app.pages.helpers import Cast, field_error, text_of
 from tests.conftest import MovableClock
 from tests.factories import cme_scenario
-from tests.factories.cme_scenario import OPIOIDS_UAN, SEPSIS_UAN, Scenario
-from tests.factories.credit import (
+from tests.factories.assessments import (
     add_evaluation,
     add_post_test,
-    attend,
-    published_recording,
-    submit_evaluation,
-    take_post_test,
-    watch,
+    record_evaluation,
+    record_post_test,
 )
+from tests.factories.cme_scenario import OPIOIDS_UAN, SEPSIS_UAN, Scenario
+from tests.factories.credit import attend, published_recording, watch
 
 
 @pytest.fixture
@@ -44,7 +42,7 @@ async def test_the_courses_faculty_read_an_activitys_report(
         datetime(2026, 10, 20, 13, 30, tzinfo=UTC),
     )
     evaluation = await add_evaluation(services, scene.sepsis)
-    await submit_evaluation(services, evaluation, scene.jane)
+    await record_evaluation(services, evaluation, scene.jane)
     http = await signed_in(cast.faculty)
     response = await http.get(f"/admin/activities/{scene.sepsis.id}/report")
     assert response.status_code == 200
@@ -68,8 +66,8 @@ async def test_an_on_demand_report_shows_viewing_and_the_post_test(
     )
     await watch(services, recording, scene.nina, 50.0)
     test = await add_post_test(services, module, pass_percent=80)
-    await take_post_test(services, test, scene.nina, passed=True)
-    await take_post_test(services, test, scene.jane, passed=False)
+    await record_post_test(services, test, scene.nina, passed=True)
+    await record_post_test(services, test, scene.jane, passed=False)
     http = await signed_in(cast.admin)
     response = await http.get(f"/admin/activities/{module.id}/report")
     assert response.status_code == 200
