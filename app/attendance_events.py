@@ -7,6 +7,12 @@ from __future__ import annotations
 
 import structlog
 
+from app.webhooks.events import (
+    PARTICIPANT_JOINED,
+    PARTICIPANT_LEFT,
+    participant_data,
+    publish_quietly,
+)
 from app.wiring import Services
 from courses.attendance import AttendanceService
 from courses.live_sessions import activity_id_of
@@ -34,10 +40,15 @@ class AttendanceRecorder:
                     participant_id=event.participant_id, user_id=event.user_id,
                     role=event.role, at=event.at,
                 )
+            await publish_quietly(self.services, PARTICIPANT_JOINED,
+                                  participant_data(event, activity_id))
         elif isinstance(event, events.ParticipantLeft):
-            if activity_id_of(event.room_id) is None:
+            activity_id = activity_id_of(event.room_id)
+            if activity_id is None:
                 return
             async with self.services.unit() as unit:
                 await AttendanceService(unit.session, unit.clock).left(
                     participant_id=event.participant_id, reason=event.reason, at=event.at,
                 )
+            await publish_quietly(self.services, PARTICIPANT_LEFT,
+                                  participant_data(event, activity_id))

@@ -17,6 +17,7 @@ import structlog
 
 from app.jobs import JobContext, JobFailed
 from app.settings import Settings
+from app.webhooks.events import RECORDING_READY, publish_quietly, recording_ready_data
 from app.wiring import Services
 from courses.errors import Conflict
 from courses.models import MediaJob, User
@@ -89,9 +90,10 @@ class ComposeJob:
             await reporter.drain()
         chapters = [{"start": round(c.start, 3), "title": c.title} for c in result.chapters]
         async with self.services.unit() as unit:
-            await RecordingLifecycle(unit.session, unit.clock).composed(
+            ready = await RecordingLifecycle(unit.session, unit.clock).composed(
                 recording_id, ComposedOutputs(out_path, result.duration, chapters)
             )
+        await publish_quietly(self.services, RECORDING_READY, recording_ready_data(ready))
         await asyncio.to_thread(_remove_other_outputs, out_dir)
         log.info("compose.finished", recording_id=recording_id, job_id=ctx.job_id,
                  duration=round(result.duration, 2), renditions=len(result.renditions),

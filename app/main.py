@@ -31,6 +31,7 @@ from app.seed import announce_demo, seed_demo
 from app.settings import Settings
 from app.signaling.rooms import LiveRooms
 from app.templating import make_templates
+from app.webhooks.dispatcher import start_dispatcher, stop_dispatcher
 from app.wiring import Services, build_services
 from media.sfu import Sfu
 from media.sfu.sfu import utc_now
@@ -76,6 +77,9 @@ def create_app(
         # Media jobs: run here without Redis (resuming what a previous process left),
         # enqueue-only with it (``rounds worker`` runs them). Stopped by services.close().
         await services.jobs.start()
+        # Webhooks are posted from here without Redis, by ``rounds worker`` with it.
+        if not settings.redis_url:
+            await start_dispatcher(services)
         # recordings whose server died are composed; raw tracks past retention removed
         recordings.start_sweeping()
         log.info("rounds.started", database=services.db.engine.url.get_backend_name(),
@@ -86,6 +90,7 @@ def create_app(
             await app.state.live_rooms.close_all()
             await sfu.close()
             await recordings.close()
+            await stop_dispatcher(services)
             await services.close()
             log.info("rounds.stopped")
 

@@ -17,11 +17,12 @@ from app.pages import (
     dashboard,
     health,
     live,
+    meetings,
     profile,
     recordings,
     transcripts,
 )
-from app.pages.admin import activities, attendance, courses, enrollments, jobs, users
+from app.pages.admin import activities, attendance, courses, enrollments, jobs, users, webhooks
 from app.signaling.endpoint import room_socket
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -100,6 +101,9 @@ def routes() -> list[BaseRoute]:
         *assessments.ROUTES,
         *credit.ROUTES,
         *transcripts.ROUTES,
+        # meetings and integrations
+        *meetings.ROUTES,
+        *webhooks.ROUTES,
         Mount("/api", routes=api_routes(), name="api"),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]

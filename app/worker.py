@@ -25,6 +25,7 @@ from app.jobs import JobConfig, JobHandler
 from app.jobs.redis_worker import JobWorker
 from app.logs import configure_logging
 from app.settings import Settings
+from app.webhooks.dispatcher import start_dispatcher, stop_dispatcher
 from app.wiring import build_services
 
 log = structlog.get_logger("rounds.worker")
@@ -59,6 +60,7 @@ async def run_worker(
             jobs = JobWorker(services, handlers, JobConfig.from_settings(settings),
                              settings.redis_url, name)
             await jobs.start()
+            await start_dispatcher(services)  # webhooks: the web processes only publish
         else:
             log.info("worker.no_redis", worker=name,
                      detail="Without REDIS_URL media jobs run in the web process.")
@@ -79,5 +81,6 @@ async def run_worker(
         if services.redis is not None:
             with contextlib.suppress(Exception):
                 await services.redis.delete(f"rounds:workers:{name}")
+        await stop_dispatcher(services)
         await services.close()
         log.info("worker.stopped", worker=name)

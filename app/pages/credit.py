@@ -17,6 +17,7 @@ from app.auth import current_user, require_admin, require_user, services_of
 from app.flash import flash
 from app.pages._forms import path_int, read_form, redirect, render
 from app.verify_throttle import verify_throttle
+from app.webhooks.events import CREDIT_CLAIMED, credit_claimed_data, publish_quietly
 from courses.accreditation import AccreditationService
 from courses.certificate_pdf import render as render_pdf
 from courses.certificates import (
@@ -91,6 +92,8 @@ async def claim_credit(request: Request) -> Response:
             result = await ClaimService(unit.session, unit.clock).claim(activity_id, user, form)
     except InvalidInput as exc:
         return await _hub(request, activity_id, values=form, errors=exc.errors, status=422)
+    await publish_quietly(services_of(request), CREDIT_CLAIMED,
+                          credit_claimed_data(activity_id, user, result))
     log.info(
         "credit.claimed_on_page",
         activity_id=activity_id,

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from app.auth import current_user, require_user, services_of
 from app.pages._forms import redirect, render
+from courses.meetings import MeetingService
 
 # The join button opens this long before a live session starts.
 JOIN_OPENS_BEFORE = timedelta(minutes=15)
@@ -26,6 +27,7 @@ async def dashboard(request: Request) -> Response:
         agenda = await unit.enrollment.agenda(user.id or 0, now)
         courses = await unit.enrollment.learner_courses(user.id or 0)
         teaching = await unit.catalog.managed_courses(user) if user.can_teach else []
+        meetings = await MeetingService(unit.session, unit.clock).upcoming_for(user)
     return render(
         request,
         "dashboard/index.html",
@@ -34,6 +36,7 @@ async def dashboard(request: Request) -> Response:
             "on_demand": [i for i in agenda if not i.activity.is_live],
             "courses": courses,
             "teaching": teaching,
+            "meetings": meetings,
             "now": now,
             "join_opens": JOIN_OPENS_BEFORE,
             "profile_incomplete": not user.degree,

@@ -20,6 +20,7 @@ from courses.models.attendance import AdjustmentKind, AttendanceAdjustment, Atte
 from courses.models.catalog import Activity, ActivityKind, Course, CourseFaculty, CourseTag
 from courses.models.credit_records import Certificate, CreditClaim
 from courses.models.enrollment import Enrollment, EnrollmentStatus
+from courses.models.meetings import Meeting, MeetingInvitee
 from courses.models.recordings import (
     JobState,
     Layout,
@@ -30,6 +31,7 @@ from courses.models.recordings import (
     RecordingVisibility,
     WatchProgress,
 )
+from courses.models.webhooks import DeliveryState, WebhookDelivery, WebhookEndpoint
 
 metadata = SQLModel.metadata
 
@@ -50,12 +52,15 @@ __all__ = [
     "CreditClaim",
     "CreditDesignation",
     "Degree",
+    "DeliveryState",
     "Disclosure",
     "Enrollment",
     "EnrollmentStatus",
     "JobState",
     "Layout",
     "MediaJob",
+    "Meeting",
+    "MeetingInvitee",
     "Organization",
     "PasswordResetToken",
     "ProviderStatement",
@@ -68,5 +73,7 @@ __all__ = [
     "Role",
     "User",
     "WatchProgress",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "metadata",
 ]

@@ -30,6 +30,7 @@ from tests.conftest import START, Client
 from tests.factories.assessments import make_evaluation, make_post_test, questions_of
 from tests.factories.catalog import make_course, make_live, make_on_demand
 from tests.factories.credit import claimed_participation
+from tests.factories.meetings import make_meeting
 from tests.factories.replay import make_recording
 
 ROLES = ("anon", "learner", "other_faculty", "faculty", "admin")
@@ -523,6 +524,90 @@ ASSESSMENT_CASES: list[Case] = [
          url="/admin/activities/{module}/evaluations.csv", prepare=with_assessments()),
 ]
 CASES += ASSESSMENT_CASES
+
+
+# -- meetings (courses.meetings): a meeting of the scene's faculty with the learner invited;
+# to anyone else it does not exist
+MEETING_FORM = {"title": "Matrix meeting", "timezone": "America/New_York",
+                "starts_at": "2026-12-07T09:00", "ends_at": "2026-12-07T10:00"}
+
+
+async def fresh_meeting(
+    services: Services, cast: Cast, ids: dict[str, object]
+) -> dict[str, object]:
+    change = await make_meeting(services, cast.faculty, invitees=[cast.learner],
+                                guests="guest@partner.example.com")
+    return {"meeting": change.meeting.id}
+
+
+MEETING_SEEN: dict[str, Outcome] = {"anon": SIGN_IN, "learner": 200, "other_faculty": 404,
+                                    "faculty": 200, "admin": 200}
+
+
+def meeting_managers(outcome: Outcome) -> dict[str, Outcome]:
+    """The organizer and admins; the invited learner is refused by role, others told none."""
+    return {"anon": SIGN_IN, "learner": 403, "other_faculty": 404, "faculty": outcome,
+            "admin": outcome}
+
+
+MEETING_CASES: list[Case] = [
+    Case("GET", "/meetings", members(200)),
+    Case("GET", "/meetings/new", teachers(200)),
+    Case("POST", "/meetings/new", teachers(To(r"/meetings/\d+")), form=MEETING_FORM),
+    Case("GET", "/meetings/{meeting_id:int}", MEETING_SEEN, url="/meetings/{meeting}",
+         prepare=fresh_meeting),
+    Case("GET", "/meetings/{meeting_id:int}.ics", MEETING_SEEN, url="/meetings/{meeting}.ics",
+         prepare=fresh_meeting),
+    Case("GET", "/meetings/{meeting_id:int}/edit", meeting_managers(200),
+         url="/meetings/{meeting}/edit", prepare=fresh_meeting),
+    Case("POST", "/meetings/{meeting_id:int}/edit", meeting_managers(To("/meetings/{meeting}")),
+         url="/meetings/{meeting}/edit", form=MEETING_FORM, prepare=fresh_meeting),
+    Case("POST", "/meetings/{meeting_id:int}/cancel",
+         meeting_managers(To("/meetings/{meeting}")), url="/meetings/{meeting}/cancel",
+         prepare=fresh_meeting),
+]
+CASES += MEETING_CASES
+
+
+# -- webhooks (app.webhooks): administrators only ------------------------------------------
+async def fresh_webhook(
+    services: Services, cast: Cast, ids: dict[str, object]
+) -> dict[str, object]:
+    """A webhook endpoint of its own for each try (one role's delete leaves the next one's),
+    with one failed delivery to retry."""
+    from app.webhooks.store import WebhookStore
+
+    store = WebhookStore(services.db, services.clock)
+    endpoint = await store.create_endpoint(url="http://127.0.0.1:9/hook", description="",
+                                           event_types="credit.claimed", created_by=None)
+    [delivery] = await store.add_deliveries([endpoint], event_id="msg_matrix",
+                                            event_type="credit.claimed", payload="{}")
+    [claimed] = await store.claim_due(1, timedelta(minutes=1))
+    await store.fail_attempt(claimed.id or 0, claimed.attempts, status=500, error="HTTP 500",
+                             retry_at=None)
+    return {"hook": endpoint.id, "delivery": delivery.id}
+
+
+WEBHOOK_CASES: list[Case] = [
+    Case("GET", "/admin/webhooks", admins(200)),
+    Case("POST", "/admin/webhooks", admins(To(r"/admin/webhooks/\d+")),
+         form={"url": "https://hooks.example.org/rounds", "events": "credit.claimed"}),
+    Case("GET", "/admin/webhooks/{endpoint_id:int}", admins(200), url="/admin/webhooks/{hook}",
+         prepare=fresh_webhook),
+    Case("POST", "/admin/webhooks/{endpoint_id:int}/events", admins(To("/admin/webhooks/{hook}")),
+         url="/admin/webhooks/{hook}/events",
+         form={"description": "LRS", "events": "recording.ready"}, prepare=fresh_webhook),
+    Case("POST", "/admin/webhooks/{endpoint_id:int}/active", admins(To("/admin/webhooks/{hook}")),
+         url="/admin/webhooks/{hook}/active", form={"active": "0"}, prepare=fresh_webhook),
+    Case("POST", "/admin/webhooks/{endpoint_id:int}/delete", admins(To("/admin/webhooks")),
+         url="/admin/webhooks/{hook}/delete", prepare=fresh_webhook),
+    Case("POST", "/admin/webhooks/{endpoint_id:int}/test", admins(To("/admin/webhooks/{hook}")),
+         url="/admin/webhooks/{hook}/test", prepare=fresh_webhook),
+    Case("POST", "/admin/webhooks/deliveries/{delivery_id:int}/retry",
+         admins(To("/admin/webhooks/{hook}")), url="/admin/webhooks/deliveries/{delivery}/retry",
+         prepare=fresh_webhook),
+]
+CASES += WEBHOOK_CASES
 
 
 
