@@ -29,6 +29,7 @@ from app.recording_control import RecordingControl
 from app.routes import routes
 from app.seed import announce_demo, seed_demo
 from app.settings import Settings
+from app.signaling.chat import ChatStore
 from app.signaling.rooms import LiveRooms
 from app.templating import make_templates
 from app.webhooks.dispatcher import start_dispatcher, stop_dispatcher
@@ -74,6 +75,7 @@ def create_app(
         recordings = RecordingControl(services, settings, sfu, compose_later)
         app.state.recording_control = router.recording = recordings
         app.state.live_rooms.recording = recordings
+        app.state.live_rooms.chat_store = ChatStore(services)
         # Media jobs: run here without Redis (resuming what a previous process left),
         # enqueue-only with it (``rounds worker`` runs them). Stopped by services.close().
         await services.jobs.start()

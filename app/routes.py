@@ -13,6 +13,7 @@ from app.pages import (
     assessments,
     auth,
     catalog,
+    chat,
     credit,
     dashboard,
     health,
@@ -103,6 +104,7 @@ def routes() -> list[BaseRoute]:
         *transcripts.ROUTES,
         # meetings and integrations
         *meetings.ROUTES,
+        *chat.ROUTES,
         *webhooks.ROUTES,
         Mount("/api", routes=api_routes(), name="api"),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),

@@ -78,12 +78,32 @@ class Record(_Message):
     on: bool
 
 
-ClientMessage = Join | Offer | Answer | Candidate | Mute | Leave | Ping | CloseRoom | Record
+class Chat(_Message):
+    """A chat message to everyone, or privately to the hosts. The text's length is checked
+    once stripped (app.signaling.chat), so the sender gets a reason, not a schema error."""
+
+    type: Literal["chat"]
+    text: str
+    to: Literal["everyone", "hosts"] = "everyone"
+
+
+class Hand(_Message):
+    """Raise or lower one's own hand; a host lowers someone else's with ``participant_id``."""
+
+    type: Literal["hand"]
+    raised: bool
+    participant_id: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+ClientMessage = (
+    Join | Offer | Answer | Candidate | Mute | Leave | Ping | CloseRoom | Record | Chat | Hand
+)
 _ADAPTER: TypeAdapter[ClientMessage] = TypeAdapter(
     Annotated[ClientMessage, Field(discriminator="type")]
 )
 KNOWN_TYPES = (
-    "join", "offer", "answer", "candidate", "mute", "leave", "ping", "close_room", "record"
+    "join", "offer", "answer", "candidate", "mute", "leave", "ping", "close_room", "record",
+    "chat", "hand",
 )
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from app.join_tokens import JoinGrant
+from app.signaling.chat import ChatStore, RaisedHand, hand_queue, lower_on_leave
 from app.signaling.outbox import Outbox
 from media import events
 from media.sfu import Grants, Participant, ParticipantInfo, Room, Sfu
@@ -59,6 +60,8 @@ class LiveRoom:
     auto_record_started: bool = False
     """The session's automatic recording was started once; a host who stops it wins."""
     timers: list[asyncio.TimerHandle] = field(default_factory=list)
+    hands: dict[str, RaisedHand] = field(default_factory=dict)
+    """Raised hands by participant id, in the order they went up (app.signaling.chat)."""
 
     def broadcast(self, message: dict[str, Any], *, skip: str | None = None) -> None:
         for presence in self.present.values():
@@ -80,6 +83,8 @@ class LiveRooms:
         self._rooms: dict[str, LiveRoom] = {}
         self.recording: RecordingControl | None = None
         """Set by the app when this process may record (it has a media root)."""
+        self.chat_store: ChatStore | None = None
+        """Set by the app: keeps chat messages with the session (None: delivered, not kept)."""
 
     def room(self, grant: JoinGrant) -> LiveRoom:
         room = self._rooms.get(grant.room_id)
@@ -186,6 +191,7 @@ class LiveRooms:
             "screens": _screens(sfu_room),
             "active_speaker": sfu_room.active_speaker if sfu_room else None,
             "recording": self.recording_state(room.room_id),
+            "hands": hand_queue(room),
             "muted": {
                 pid: {k: p.is_muted(k) for k in ("audio", "video")}
                 for pid, p in ((pid, sfu_room.participant(pid)) for pid in room.present)
@@ -203,6 +209,7 @@ class LiveRooms:
                 await sfu_room.leave(participant_id, reason)
         room.broadcast({"type": "participant_left", "participant_id": participant_id,
                         "reason": reason})
+        lower_on_leave(room, participant_id)
         log.info("room.left", room_id=room_id, participant_id=participant_id, reason=reason)
 
     async def close(self, room_id: str, reason: str, *, by_host: bool = False) -> None:
@@ -253,3 +260,4 @@ class LiveRooms:
                 presence.outbox.close(4000, "media connection lost")
                 room.broadcast({"type": "participant_left",
                                 "participant_id": event.participant_id, "reason": "dropped"})
+                lower_on_leave(room, event.participant_id)

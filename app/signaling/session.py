@@ -12,6 +12,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app.join_tokens import JoinGrant, JoinTokens, TokenInvalid
 from app.signaling import PROTOCOL_VERSION, protocol
+from app.signaling.chat import ParticipantChat
 from app.signaling.limits import TokenBucket
 from app.signaling.outbox import Outbox
 from app.signaling.rooms import LiveRoom, LiveRooms
@@ -54,6 +55,7 @@ class SignalingSession:
         self.grant: JoinGrant | None = None
         self.room: LiveRoom | None = None
         self.participant: Participant | None = None
+        self.chat: ParticipantChat | None = None
         self.left_reason: LeaveReason = "dropped"
         self._tasks: list[asyncio.Task[Any]] = []
         self.log = log.bind(room_id=room_id, participant_id=self.participant_id)
@@ -191,6 +193,8 @@ class SignalingSession:
             "ice_servers": self.ice_servers,
             **self.rooms.snapshot(self.room),
         })
+        self.chat = ParticipantChat(self.room, self.room.present[self.participant_id],
+                                    self.rooms.chat_store, self.rooms.clock.now)
         self._tasks.append(asyncio.create_task(self._relay_offers(), name="signaling-offers"))
 
     async def _relay_offers(self) -> None:
@@ -243,6 +247,12 @@ class SignalingSession:
                 problem = await self.rooms.set_recording(self.room, on, self.grant)
                 if problem:
                     self._error("recording_failed", problem)
+            case protocol.Chat(text=text, to=to):
+                assert self.chat is not None
+                await self.chat.send(text, to)
+            case protocol.Hand(raised=raised, participant_id=target):
+                assert self.chat is not None
+                self.chat.hand(raised, target)
             case protocol.Join():
                 self._bad("already_joined", "You have already joined.")
 

@@ -18,6 +18,7 @@ from courses.models.assessments import (
 )
 from courses.models.attendance import AdjustmentKind, AttendanceAdjustment, AttendanceSpan
 from courses.models.catalog import Activity, ActivityKind, Course, CourseFaculty, CourseTag
+from courses.models.chat import ChatMessage
 from courses.models.credit_records import Certificate, CreditClaim
 from courses.models.enrollment import Enrollment, EnrollmentStatus
 from courses.models.meetings import Meeting, MeetingInvitee
@@ -46,6 +47,7 @@ __all__ = [
     "AttendanceAdjustment",
     "AttendanceSpan",
     "Certificate",
+    "ChatMessage",
     "Course",
     "CourseFaculty",
     "CourseTag",

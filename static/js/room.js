@@ -27,6 +27,11 @@
  *                                      track ids match getStats()' trackIdentifier
  *   window.roundsRoom.timings()        {joined, welcomed, connected}: performance.now() marks
  *   window.roundsRoom.recording()      {active, started_at?}: whether the room is recording
+ *   window.roundsRoom.chat()           [{id, from: {participant_id, name, role}, text, to, at}]
+ *                                      the chat messages received, oldest first
+ *   window.roundsRoom.hands()          [{participant_id, name, raised_at}]: the hand queue
+ *
+ * Chat text and names are always put on the page with textContent, never as HTML.
  * Before this script runs, a page (or a test) may set window.roundsRoomConfig =
  * {video: {width, height, frameRate}} to ask the camera for other constraints.
  */
@@ -54,6 +59,10 @@
     end: $("room-end"), endHeading: $("room-end-h"), endMessage: $("room-end-message"),
     rejoinButton: $("rejoin-button"), soundButton: $("sound-button"),
     recordButton: $("record-button"), recordingBadge: $("recording-badge"),
+    handButton: $("hand-button"), side: $("room-side"), handsList: $("hands-list"),
+    handsEmpty: $("hands-empty"), chatList: $("chat-list"), chatStatus: $("chat-status"),
+    chatForm: $("chat-form"), chatInput: $("chat-input"), chatTo: $("chat-to"),
+    chatSend: $("chat-send"),
   };
   const data = root.dataset;
   const cfg = {
@@ -92,7 +101,11 @@
     attempts: 0, timers: {}, closedReason: "", lastError: "",
     renderQueued: false, audioBlocked: false,
     timings: { joined: null, welcomed: null, connected: null },
+    chat: [],                      // messages received, oldest first (kept across reconnects)
+    chatIds: new Set(),
+    hands: [],                     // [{participant_id, name, raised_at}], first raised first
   };
+  const CHAT_MAX = 1000;
 
   // -- small helpers -----------------------------------------------------------------------
   function setStatus(text, isError) {
@@ -107,6 +120,7 @@
     el.prejoin.hidden = !(phase === "prejoin" || phase === "connecting" || phase === "waiting");
     el.stage.hidden = !inCall;
     el.controls.hidden = !inCall;
+    if (el.side) el.side.hidden = !inCall;
     el.end.hidden = !(phase === "left" || phase === "closed" || phase === "failed");
     if (phase === "prejoin") {
       el.joinButton.disabled = false;
@@ -444,6 +458,7 @@
     S.muted = {};
     S.speaker = null;
     S.me = null;
+    S.hands = [];
     S.chain = Promise.resolve();
     S.wantOffer = S.awaitingAnswer = false;
     S.expectGlare = S.glareSeen = 0;
@@ -566,6 +581,8 @@
         scheduleRender();
         break;
       case "mute": onMute(m); break;
+      case "chat": onChat(m); break;
+      case "hands": onHands(m.queue); break;
       case "recording": onRecording(m, true); break;
       case "room_closed":
         S.closedReason = m.reason || "The session has ended.";
@@ -586,6 +603,7 @@
     S.muted = m.muted || {};
     S.speaker = m.active_speaker || null;
     onRecording(m.recording || { active: false }, false);
+    onHands(m.hands || []);
     S.lastError = "";
     setPhase("joined");
     createPeerConnection(m.ice_servers || []);
@@ -664,6 +682,10 @@
       case "recording_failed":
         if (el.recordButton) el.recordButton.disabled = false;
         setStatus(message, true);
+        break;
+      case "chat_invalid": case "chat_rate_limited": case "chat_failed":
+      case "hand_rate_limited":
+        if (el.chatStatus) el.chatStatus.textContent = message;
         break;
       default:
         if (window.console) console.warn("rounds: server error", m.code, message);
@@ -897,12 +919,89 @@
         !navigator.mediaDevices.getDisplayMedia;
     }
     el.leaveButton.disabled = !(joined || S.phase === "reconnecting");
+    if (el.handButton) el.handButton.disabled = !joined;
+    if (el.chatSend) el.chatSend.disabled = !joined;
     if (el.endButton) el.endButton.disabled = !joined;
   }
 
   function setPressed(button, pressed, label) {
     button.setAttribute("aria-pressed", pressed ? "true" : "false");
     button.textContent = label;
+  }
+
+  // -- chat and raised hands ------------------------------------------------------------------
+  function timeOf(iso) {
+    const when = new Date(iso);
+    return isNaN(when) ? "" : when.toLocaleTimeString([], { hour: "numeric", minute: "2-digit" });
+  }
+
+  function onChat(m) {
+    if (!el.chatList || !m.from || typeof m.text !== "string" || S.chatIds.has(m.id)) return;
+    S.chatIds.add(m.id);
+    S.chat.push({ id: m.id, from: m.from, text: m.text, to: m.to, at: m.at });
+    const mine = m.from.participant_id === S.me;
+    const item = document.createElement("li");
+    item.className = "chat-message" + (m.to === "hosts" ? " to-hosts" : "") + (mine ? " mine" : "");
+    item.dataset.id = String(m.id);
+    const meta = document.createElement("span");
+    meta.className = "chat-meta";
+    const who = mine ? "You" : String(m.from.name || "Someone");
+    meta.textContent = who + (m.to === "hosts" ? " (to the hosts)" : "") + " · " + timeOf(m.at);
+    const text = document.createElement("p");
+    text.className = "chat-text";
+    text.textContent = m.text;           // text, never HTML
+    item.append(meta, text);
+    const atBottom = el.chatList.scrollHeight - el.chatList.scrollTop - el.chatList.clientHeight < 40;
+    el.chatList.append(item);
+    if (atBottom || mine) el.chatList.scrollTop = el.chatList.scrollHeight;
+  }
+
+  function sendChat() {
+    const text = el.chatInput.value.trim();
+    if (!text) return;
+    if (text.length > CHAT_MAX) {
+      el.chatStatus.textContent = "A chat message is limited to " + CHAT_MAX + " characters.";
+      return;
+    }
+    if (send({ type: "chat", text: text, to: el.chatTo.value === "hosts" ? "hosts" : "everyone" })) {
+      el.chatInput.value = "";
+      el.chatStatus.textContent = "";
+    } else {
+      el.chatStatus.textContent = "You are not connected; your message was not sent.";
+    }
+  }
+
+  function myHandUp() {
+    return S.hands.some((h) => h.participant_id === S.me);
+  }
+
+  function onHands(queue) {
+    S.hands = Array.isArray(queue) ? queue : [];
+    if (!el.handsList) return;
+    el.handsList.replaceChildren();
+    for (const hand of S.hands) {
+      const item = document.createElement("li");
+      item.dataset.participantId = hand.participant_id;
+      const name = document.createElement("span");
+      name.className = "hand-name";
+      name.textContent = hand.participant_id === S.me ? "You" : String(hand.name || "Someone");
+      item.append(name);
+      if (cfg.isHost) {
+        const lower = document.createElement("button");
+        lower.type = "button";
+        lower.className = "hand-lower";
+        lower.textContent = "Lower";
+        lower.setAttribute("aria-label", "Lower " + name.textContent + "'s hand");
+        lower.addEventListener("click", () => {
+          send({ type: "hand", raised: false, participant_id: hand.participant_id });
+        });
+        item.append(lower);
+      }
+      el.handsList.append(item);
+    }
+    el.handsEmpty.hidden = S.hands.length > 0;
+    const up = myHandUp();
+    setPressed(el.handButton, up, up ? "Lower hand" : "Raise hand");
   }
 
   // -- tiles and layout ---------------------------------------------------------------------
@@ -1084,6 +1183,12 @@
     });
   }
   el.rejoinButton.addEventListener("click", () => { rejoin(); });
+  if (el.handButton) {
+    el.handButton.addEventListener("click", () => { send({ type: "hand", raised: !myHandUp() }); });
+  }
+  if (el.chatForm) {
+    el.chatForm.addEventListener("submit", (event) => { event.preventDefault(); sendChat(); });
+  }
   el.soundButton.addEventListener("click", () => {
     S.audioBlocked = false;
     el.soundButton.hidden = true;
@@ -1129,6 +1234,8 @@
       }),
     timings: () => Object.assign({}, S.timings),
     recording: () => Object.assign({ active: false }, S.recording),
+    chat: () => S.chat.map((m) => Object.assign({}, m, { from: Object.assign({}, m.from) })),
+    hands: () => S.hands.map((h) => Object.assign({}, h)),
   });
 
   setPhase("prejoin");

@@ -349,6 +349,8 @@ CASES: list[Case] = [
          url="/admin/activities/{activity}/report"),
     Case("GET", "/admin/activities/{activity_id:int}/report", course_staff(200, outsider=404),
          url="/admin/activities/{draft_activity}/report", variant="draft"),
+    Case("GET", "/admin/activities/{activity_id:int}/chat.csv", course_staff(200),
+         url="/admin/activities/{activity}/chat.csv"),
     Case("GET", "/admin/reports", admins(200)),
     Case("GET", "/admin/reports", admins(422), url="/admin/reports?from=2026-12-31&to=2026-01-01",
          variant="reversed range"),
