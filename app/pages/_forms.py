@@ -11,7 +11,7 @@ from app.api.params import path_id
 from app.middleware.csrf import FIELD as CSRF_FIELD
 from courses.errors import ActivityNotFound, CourseNotFound, NotFound, UserNotFound
 
-MULTI_VALUE = frozenset({"faculty_ids"})
+MULTI_VALUE = frozenset({"faculty_ids", "invitee_ids"})
 
 
 async def read_form(request: Request) -> dict[str, Any]:

@@ -13,8 +13,7 @@ from app import invitations
 from app.api.params import path_id
 from app.auth import require_teacher, require_user, services_of
 from app.flash import flash
-from app.middleware.csrf import FIELD as CSRF_FIELD
-from app.pages._forms import redirect, render
+from app.pages._forms import read_form, redirect, render
 from app.templating import local_time
 from courses.calendar_files import Method, Person, calendar_file
 from courses.errors import InvalidInput
@@ -39,18 +38,6 @@ ZONES = (
 
 def _meeting_id(request: Request) -> int:
     return path_id(request, "meeting_id", MeetingNotFound, "meeting")
-
-
-async def _read(request: Request) -> dict[str, Any]:
-    """The submitted fields; ``invitee_ids`` (a multi-select) as a list."""
-    async with request.form() as form:
-        data: dict[str, Any] = {}
-        for key in form:
-            if key == CSRF_FIELD:
-                continue
-            values = [v.replace("\x00", "") for v in form.getlist(key) if isinstance(v, str)]
-            data[key] = values if key == "invitee_ids" else (values[-1] if values else "")
-        return data
 
 
 async def _send(request: Request, change: MeetingChange) -> int:
@@ -107,7 +94,7 @@ async def new_page(request: Request) -> Response:
 
 async def create(request: Request) -> Response:
     user = require_teacher(request)
-    data = await _read(request)
+    data = await read_form(request)
     try:
         async with services_of(request).unit() as unit:
             change = await MeetingService(unit.session, unit.clock).schedule(data, user)
@@ -160,7 +147,7 @@ async def edit_page(request: Request) -> Response:
 async def update(request: Request) -> Response:
     user = require_teacher(request)
     meeting_id = _meeting_id(request)
-    data = await _read(request)
+    data = await read_form(request)
     data.setdefault("invitee_ids", [])  # nobody chosen sends nothing
     try:
         async with services_of(request).unit() as unit:
