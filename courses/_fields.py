@@ -1,4 +1,4 @@
-"""Reading the values of submitted forms in the accreditation services (private)."""
+"""Reading the values of submitted forms in the accreditation and meeting services (private)."""
 
 from __future__ import annotations
 

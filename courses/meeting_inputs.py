@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from email_validator import EmailNotValidError, validate_email
 
+from courses._fields import text_of
 from courses.errors import InvalidInput
 from courses.recurrence import MAX_COUNT, MAX_SPAN, Frequency, Rule
 
@@ -43,11 +44,6 @@ class MeetingInput:
     rule: Rule
     user_ids: tuple[int, ...]
     guests: tuple[Guest, ...]
-
-
-def _text(data: Mapping[str, object], name: str) -> str:
-    value = data.get(name, "")
-    return value.strip() if isinstance(value, str) else ""
 
 
 def _zone(text: str, errors: dict[str, str]) -> str | None:
@@ -89,7 +85,7 @@ def _when(
 def _rule(
     data: Mapping[str, object], first: datetime | None, zone: str | None, errors: dict[str, str]
 ) -> Rule:
-    raw = _text(data, "recurrence") or Frequency.NONE.value
+    raw = text_of(data, "recurrence") or Frequency.NONE.value
     try:
         frequency = Frequency(raw)
     except ValueError:
@@ -97,7 +93,7 @@ def _rule(
         return Rule()
     if frequency is Frequency.NONE:
         return Rule()
-    count_text, until_text = _text(data, "count"), _text(data, "until")
+    count_text, until_text = text_of(data, "count"), text_of(data, "until")
     if count_text and until_text:
         errors["until"] = "Give either the number of times or an until date, not both."
         return Rule()
@@ -176,7 +172,7 @@ def _guests(text: str, errors: dict[str, str]) -> tuple[Guest, ...]:
 def parse_meeting(data: Mapping[str, object]) -> MeetingInput:
     """The submitted form as a ``MeetingInput``, or InvalidInput naming each bad field."""
     errors: dict[str, str] = {}
-    title = _text(data, "title")
+    title = text_of(data, "title")
     if not title:
         errors["title"] = "Give the meeting a title."
     elif len(title) > MAX_TITLE:
@@ -185,9 +181,9 @@ def parse_meeting(data: Mapping[str, object]) -> MeetingInput:
     agenda = agenda.strip() if isinstance(agenda, str) else ""
     if len(agenda) > MAX_AGENDA:
         errors["agenda"] = f"Use at most {MAX_AGENDA} characters."
-    zone = _zone(_text(data, "timezone"), errors)
-    starts_at = _when(_text(data, "starts_at"), zone, "starts_at", "start", errors)
-    ends_at = _when(_text(data, "ends_at"), zone, "ends_at", "end", errors)
+    zone = _zone(text_of(data, "timezone"), errors)
+    starts_at = _when(text_of(data, "starts_at"), zone, "starts_at", "start", errors)
+    ends_at = _when(text_of(data, "ends_at"), zone, "ends_at", "end", errors)
     if starts_at is not None and ends_at is not None:
         if ends_at <= starts_at:
             errors["ends_at"] = "The meeting must end after it starts."
