@@ -21,7 +21,15 @@ from courses.models.catalog import Activity, ActivityKind, Course, CourseFaculty
 from courses.models.chat import ChatMessage
 from courses.models.credit_records import Certificate, CreditClaim
 from courses.models.enrollment import Enrollment, EnrollmentStatus
-from courses.models.meetings import Meeting, MeetingInvitee
+from courses.models.interaction import (
+    AudienceQuestion,
+    Poll,
+    PollKind,
+    PollVote,
+    QuestionUpvote,
+)
+from courses.models.meetings import Meeting, MeetingAttendance, MeetingInvitee
+from courses.models.notifications import MailRecord, ReminderSent
 from courses.models.recordings import (
     JobState,
     Layout,
@@ -32,6 +40,7 @@ from courses.models.recordings import (
     RecordingVisibility,
     WatchProgress,
 )
+from courses.models.rooms import GuestPolicy, RoomBan, RoomSetting
 from courses.models.webhooks import DeliveryState, WebhookDelivery, WebhookEndpoint
 
 metadata = SQLModel.metadata
@@ -46,6 +55,7 @@ __all__ = [
     "AssessmentKind",
     "AttendanceAdjustment",
     "AttendanceSpan",
+    "AudienceQuestion",
     "Certificate",
     "ChatMessage",
     "Course",
@@ -58,21 +68,31 @@ __all__ = [
     "Disclosure",
     "Enrollment",
     "EnrollmentStatus",
+    "GuestPolicy",
     "JobState",
     "Layout",
+    "MailRecord",
     "MediaJob",
     "Meeting",
+    "MeetingAttendance",
     "MeetingInvitee",
     "Organization",
     "PasswordResetToken",
+    "Poll",
+    "PollKind",
+    "PollVote",
     "ProviderStatement",
     "Question",
     "QuestionKind",
+    "QuestionUpvote",
     "Recording",
     "RecordingParticipant",
     "RecordingState",
     "RecordingVisibility",
+    "ReminderSent",
     "Role",
+    "RoomBan",
+    "RoomSetting",
     "User",
     "WatchProgress",
     "WebhookDelivery",

@@ -66,6 +66,10 @@ class User(SQLModel, table=True):
     nabp_eprofile_id: str | None = Field(default=None, max_length=7)
     birth_month: int | None = Field(default=None)
     birth_day: int | None = Field(default=None)
+    # Reminder mail a day and 15 minutes before live sessions and meetings; the user's switch.
+    reminders_enabled: bool = Field(
+        default=True, sa_column_kwargs={"server_default": text("true")}
+    )
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     last_login_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 

@@ -14,7 +14,8 @@ from courses.models.types import UTCDateTime
 class ChatMessage(SQLModel, table=True):
     """One chat message as the room delivered it. Rows are never edited.
 
-    ``activity_id`` is set for a course session's room ("activity-N") and None for other rooms;
+    ``activity_id`` is set for a course session's room ("activity-N"), ``meeting_id`` for a
+    meeting's ("meeting-N");
     ``user_id`` is None for a sender without an account (a guest) or one deleted since; the
     name is kept as it was shown in the room."""
 
@@ -24,6 +25,9 @@ class ChatMessage(SQLModel, table=True):
     room_id: str = Field(max_length=64, index=True)
     activity_id: int | None = Field(
         default=None, foreign_key="activities.id", index=True, ondelete="CASCADE"
+    )
+    meeting_id: int | None = Field(
+        default=None, foreign_key="meetings.id", index=True, ondelete="CASCADE"
     )
     user_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     participant_id: str = Field(sa_column=Column(String(100), nullable=False))

@@ -69,3 +69,29 @@ class MeetingInvitee(SQLModel, table=True):
     @property
     def is_guest(self) -> bool:
         return self.user_id is None
+
+
+class MeetingAttendance(SQLModel, table=True):
+    """One connection to a meeting's room, from the moment its media came up to the moment it
+    went away: a user (``user_id``) or a guest (``guest_id``), with the name shown in the room.
+    ``occurrence_at`` is the start of the occurrence it belongs to (a series meets many times
+    in one room); ``left_at`` stays None while connected."""
+
+    __tablename__ = "meeting_attendance"
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meetings.id", index=True, ondelete="CASCADE")
+    occurrence_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    participant_id: str = Field(sa_column=Column(String(100), unique=True, nullable=False))
+    user_id: int | None = Field(
+        default=None, foreign_key="users.id", index=True, ondelete="SET NULL"
+    )
+    guest_id: int | None = Field(
+        default=None, foreign_key="meeting_invitees.id", ondelete="SET NULL"
+    )
+    display_name: str = Field(max_length=200)
+    role: str = Field(default="", max_length=32)
+    joined_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    left_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # left, kicked or dropped (media.events.LeaveReason); "" while open.
+    leave_reason: str = Field(default="", max_length=16)
