@@ -40,6 +40,8 @@ class JoinGrant:
     is_host: bool = False
     auto_record: bool = False
     """The session records from the moment its room opens (the activity's setting)."""
+    guest_id: int | None = None
+    """A meeting guest (their invitation's id); ``user_id`` is then 0."""
     nonce: str = field(default_factory=lambda: secrets.token_urlsafe(8))
 
 

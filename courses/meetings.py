@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -37,6 +38,18 @@ log = structlog.get_logger(__name__)
 
 LIST_LIMIT = 200
 UID_DOMAIN = "rounds.meetings"
+MEETING_ROOM = re.compile(r"^meeting-([1-9][0-9]{0,9})$")
+
+
+def meeting_room_id(meeting_id: int) -> str:
+    """The live room a meeting (every occurrence of a series) is held in."""
+    return f"meeting-{meeting_id}"
+
+
+def meeting_id_of(room_id: str) -> int | None:
+    """The meeting a room belongs to (``meeting_room_id`` read back); None for other rooms."""
+    match = MEETING_ROOM.fullmatch(room_id)
+    return int(match.group(1)) if match else None
 
 
 class MeetingNotFound(NotFound):

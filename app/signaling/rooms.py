@@ -37,6 +37,13 @@ class Presence:
     role: str
     is_host: bool
     outbox: Outbox
+    guest_id: int | None = None
+    """A meeting guest (``user_id`` is then 0)."""
+
+    @property
+    def person_key(self) -> str:
+        """Who this is across devices and reconnects: "u:<user id>" or "g:<guest id>"."""
+        return f"g:{self.guest_id}" if self.guest_id is not None else f"u:{self.user_id}"
 
     def public(self) -> dict[str, Any]:
         return {
@@ -147,7 +154,7 @@ class LiveRooms:
             ),
         )
         presence = Presence(participant_id, grant.user_id, grant.display_name, grant.role,
-                            grant.is_host, outbox)
+                            grant.is_host, outbox, guest_id=grant.guest_id)
         room.present[participant_id] = presence
         room.broadcast({"type": "participant_joined", "participant": presence.public()},
                        skip=participant_id)

@@ -31,6 +31,13 @@
  *                                      the chat messages received, oldest first
  *   window.roundsRoom.hands()          [{participant_id, name, raised_at}]: the hand queue
  *
+ * Plugins: other scripts (room_interaction.js) push objects onto window.roundsRoomPlugins,
+ * before or after this one loads. Each may have onMessage(m, api) (called with every server
+ * message, after the room has handled it; welcome included) and onTeardown() (the socket
+ * went away: reconnecting, left or closed). api = {send(message) -> bool, me() -> our
+ * participant id, isHost() -> whether we are a host now, nameOf(participant id),
+ * participants() (as the roundsRoom hook), setStatus(text, isError)}.
+ *
  * Chat text and names are always put on the page with textContent, never as HTML.
  * Before this script runs, a page (or a test) may set window.roundsRoomConfig =
  * {video: {width, height, frameRate}} to ask the camera for other constraints.
@@ -67,7 +74,7 @@
   const data = root.dataset;
   const cfg = {
     roomId: data.roomId, tokenUrl: data.tokenUrl, wsPath: data.wsPath, csrf: data.csrf,
-    displayName: data.displayName || "You", isHost: data.isHost === "true",
+    displayName: data.displayName || "You",
     canShareScreen: data.canShareScreen === "true",
   };
   const overrides = window.roundsRoomConfig || {};
@@ -84,6 +91,7 @@
   // -- state -------------------------------------------------------------------------------
   const S = {
     phase: "prejoin",
+    isHost: data.isHost === "true",   // changes when a host makes us a co-host
     mic: null, cam: null, localStream: new MediaStream(),
     micMuted: false, camOff: false,
     screen: null,                  // {track, stream} while we share
@@ -463,6 +471,7 @@
     S.wantOffer = S.awaitingAnswer = false;
     S.expectGlare = S.glareSeen = 0;
     S.timings.welcomed = S.timings.connected = null;
+    tellPlugins("onTeardown", null);
     scheduleRender();
   }
 
@@ -533,8 +542,34 @@
     await join();
   }
 
+  // -- plugins --------------------------------------------------------------------------------
+  const pluginApi = Object.freeze({
+    send: (message) => send(message),
+    me: () => S.me,
+    isHost: () => S.isHost,
+    nameOf: (pid) => nameOf(pid),
+    participants: () => window.roundsRoom.participants(),
+    setStatus: (text, isError) => setStatus(text, isError),
+  });
+
+  function tellPlugins(hook, m) {
+    for (const plugin of window.roundsRoomPlugins || []) {
+      if (typeof plugin[hook] !== "function") continue;
+      try {
+        plugin[hook](m, pluginApi);
+      } catch (error) {
+        if (window.console) console.error("rounds: room plugin failed", hook, error);
+      }
+    }
+  }
+
   // -- protocol messages --------------------------------------------------------------------
   function onMessage(m) {
+    handleMessage(m);
+    tellPlugins("onMessage", m);
+  }
+
+  function handleMessage(m) {
     switch (m.type) {
       case "waiting":
         setPhase("waiting");
@@ -986,7 +1021,7 @@
       name.className = "hand-name";
       name.textContent = hand.participant_id === S.me ? "You" : String(hand.name || "Someone");
       item.append(name);
-      if (cfg.isHost) {
+      if (S.isHost) {
         const lower = document.createElement("button");
         lower.type = "button";
         lower.className = "hand-lower";
