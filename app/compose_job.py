@@ -15,6 +15,7 @@ from pathlib import Path
 
 import structlog
 
+from app import notify
 from app.jobs import JobContext, JobFailed
 from app.settings import Settings
 from app.webhooks.events import RECORDING_READY, publish_quietly, recording_ready_data
@@ -48,6 +49,8 @@ class ComposeJob:
             recording = await RecordingLifecycle(unit.session, unit.clock).get(recording_id)
             raw_path, layout = recording.raw_path, recording.layout
             raw_removed = recording.raw_removed_at is not None
+            # composed again in another layout, it was ready before: nobody is told twice
+            first_ready = recording.verified_at is None
         raw_dir = self.media_root / raw_path
         if raw_removed or not raw_dir.is_dir():
             # a ready recording keeps its outputs and stays ready
@@ -94,6 +97,8 @@ class ComposeJob:
                 recording_id, ComposedOutputs(out_path, result.duration, chapters)
             )
         await publish_quietly(self.services, RECORDING_READY, recording_ready_data(ready))
+        if first_ready:
+            await notify.recording_ready(self.services, recording_id)
         await asyncio.to_thread(_remove_other_outputs, out_dir)
         log.info("compose.finished", recording_id=recording_id, job_id=ctx.job_id,
                  duration=round(result.duration, 2), renditions=len(result.renditions),

@@ -49,8 +49,17 @@ def _message(
         lead = f"{organizer} invites you to “{meeting.title}”.\n\nWhen: {when_text(meeting)}"
         if meeting.agenda:
             lead += f"\n\nAgenda:\n{meeting.agenda}"
-        if not notice.guest:
-            lead += f"\n\nDetails: {base_url}/meetings/{meeting.id}"
+        if notice.guest and notice.guest_token:
+            lead += (
+                f"\n\nJoin: {base_url}/meetings/{meeting.id}/join/{notice.guest_token}\n"
+                "This link is yours: it lets you in under your name; do not forward it. "
+                "An updated invitation brings a new link, and the older one stops working."
+            )
+        elif not notice.guest:
+            lead += (
+                f"\n\nJoin: {base_url}/meetings/{meeting.id}/room"
+                f"\nDetails: {base_url}/meetings/{meeting.id}"
+            )
     body = (
         f"{greeting}{lead}\n\nThe attached calendar file (invite.ics) adds this to your "
         "calendar, or updates it there.\n"
@@ -59,7 +68,12 @@ def _message(
     attachment = Attachment(
         "invite.ics", f"text/calendar; method={method.value}; charset=utf-8", data
     )
-    return Message(to=notice.person.email, subject=subject, body=body, attachments=(attachment,))
+    return Message(
+        to=notice.person.email, subject=subject, body=body, attachments=(attachment,),
+        kind="cancellation" if method is Method.CANCEL else "invitation",
+        # a guest's join token lets its holder in: the mail records keep it hidden
+        redact=(notice.guest_token,) if notice.guest_token else (),
+    )
 
 
 def messages(change: MeetingChange, base_url: str, stamp: datetime) -> list[Message]:

@@ -26,10 +26,13 @@ from app.middleware.csrf import CSRFMiddleware
 from app.middleware.request_log import RequestLogMiddleware
 from app.middleware.security_headers import SecurityHeadersMiddleware
 from app.recording_control import RecordingControl
+from app.reminders import start_reminders, stop_reminders
 from app.routes import routes
 from app.seed import announce_demo, seed_demo
 from app.settings import Settings
 from app.signaling.chat import ChatStore
+from app.signaling.interaction_store import InteractionStore
+from app.signaling.room_store import RoomStore
 from app.signaling.rooms import LiveRooms
 from app.templating import make_templates
 from app.webhooks.dispatcher import start_dispatcher, stop_dispatcher
@@ -76,12 +79,16 @@ def create_app(
         app.state.recording_control = router.recording = recordings
         app.state.live_rooms.recording = recordings
         app.state.live_rooms.chat_store = ChatStore(services)
+        app.state.live_rooms.interaction_store = InteractionStore(services)
+        app.state.live_rooms.store = RoomStore(services)
         # Media jobs: run here without Redis (resuming what a previous process left),
         # enqueue-only with it (``rounds worker`` runs them). Stopped by services.close().
         await services.jobs.start()
-        # Webhooks are posted from here without Redis, by ``rounds worker`` with it.
+        # Webhooks are posted, and reminders mailed, from here without Redis, by
+        # ``rounds worker`` with it.
         if not settings.redis_url:
             await start_dispatcher(services)
+            await start_reminders(services)
         # recordings whose server died are composed; raw tracks past retention removed
         recordings.start_sweeping()
         log.info("rounds.started", database=services.db.engine.url.get_backend_name(),
@@ -93,6 +100,7 @@ def create_app(
             await sfu.close()
             await recordings.close()
             await stop_dispatcher(services)
+            await stop_reminders(services)
             await services.close()
             log.info("rounds.stopped")
 

@@ -20,6 +20,7 @@ from app.pages import (
     interaction_exports,
     live,
     meeting_reports,
+    meeting_rooms,
     meetings,
     outbox,
     profile,
@@ -107,6 +108,7 @@ def routes() -> list[BaseRoute]:
         *transcripts.ROUTES,
         # meetings and integrations
         *meetings.ROUTES,
+        *meeting_rooms.ROUTES,
         *chat.ROUTES,
         *interaction_exports.ROUTES,
         *meeting_reports.ROUTES,

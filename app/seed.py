@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from app.seed_credit import seed_past_session, seed_provider, seed_upcoming
+from app.seed_meetings import guest_link_file, seed_meeting
 from app.settings import Settings
 from app.wiring import Services
 from courses.models import Role
@@ -174,6 +175,9 @@ async def seed_demo(services: Services) -> dict[str, str]:
                             {"AMA_PRA_1": "1.50", "ANCC": "1.50"})
         await seed_past_session(unit, admin, faculty, past,
                                 [(users["learner"], 2, 58), (users["nurse"], 0, 40)])
+        # a meeting whose room opens right away, with a guest's link to try the lobby
+        await seed_meeting(unit, faculty, [users["learner"], users["nurse"], admin], zone, now,
+                           services.settings)
 
     path = logins_file(services.settings)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -192,12 +196,19 @@ def announce_demo(settings: Settings) -> None:
     if not path.exists():
         return
     lines = path.read_text().rstrip().splitlines()
+    guest = guest_link_file(settings)
+    guest_lines = (
+        ["  A guest's link to the demo meeting (its room opens five minutes after seeding):",
+         "    " + guest.read_text().strip()]
+        if guest.exists() else []
+    )
     banner = "\n".join(
         [
             "",
             "  Rounds demo is running at " + settings.public_url,
             "  Demo logins (role, email, password), also in " + str(path) + ":",
             *("    " + line for line in lines),
+            *guest_lines,
             "",
         ]
     )

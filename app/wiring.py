@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.db import Database
 from app.jobs.queue import JobQueue
 from app.mail import Mailer
+from app.mail_records import MailLog
 from app.routing.base import Bus
 from app.routing.local import LocalBus
 from app.routing.redis import RedisBus
@@ -99,18 +100,20 @@ class Services:
 
 def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    db = Database(settings.effective_database_url)
+    clock = clock or SystemClock()
     return Services(
         settings=settings,
-        db=Database(settings.effective_database_url),
+        db=db,
         passwords=Passwords(),
-        clock=clock or SystemClock(),
+        clock=clock,
         throttle=LoginThrottle(
             redis_url=settings.redis_url,
             per_account=settings.login_failures_per_account,
             per_address=settings.login_attempts_per_address,
             window_seconds=settings.login_window_seconds,
         ),
-        mailer=Mailer(settings.smtp_url, settings.mail_from),
+        mailer=Mailer(settings.smtp_url, settings.mail_from, recorder=MailLog(db, clock)),
         secret_key=settings.resolve_secret_key(),
         bus=RedisBus(redis) if redis is not None else LocalBus(),
         redis=redis,

@@ -24,6 +24,7 @@ import structlog
 from app.jobs import JobConfig, JobHandler
 from app.jobs.redis_worker import JobWorker
 from app.logs import configure_logging
+from app.reminders import start_reminders, stop_reminders
 from app.settings import Settings
 from app.webhooks.dispatcher import start_dispatcher, stop_dispatcher
 from app.wiring import build_services
@@ -61,6 +62,7 @@ async def run_worker(
                              settings.redis_url, name)
             await jobs.start()
             await start_dispatcher(services)  # webhooks: the web processes only publish
+            await start_reminders(services)  # reminder mail, claimed once across workers
         else:
             log.info("worker.no_redis", worker=name,
                      detail="Without REDIS_URL media jobs run in the web process.")
@@ -82,5 +84,6 @@ async def run_worker(
             with contextlib.suppress(Exception):
                 await services.redis.delete(f"rounds:workers:{name}")
         await stop_dispatcher(services)
+        await stop_reminders(services)
         await services.close()
         log.info("worker.stopped", worker=name)

@@ -176,6 +176,14 @@ class AccountService:
         await self.session.flush()
         return user
 
+    async def set_reminders(self, user_id: int, enabled: bool) -> User:
+        """The user's switch for reminder mail before live sessions and meetings."""
+        user = await self.get(user_id)
+        user.reminders_enabled = enabled
+        self.session.add(user)
+        await self.session.flush()
+        return user
+
     async def set_role(self, user_id: int, role: str, *, actor: User) -> User:
         try:
             new_role = Role(role)

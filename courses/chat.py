@@ -1,5 +1,7 @@
-"""In-room chat kept with the live session: each message the room delivers is recorded here,
-and the course's faculty and administrators read (or download) the transcript afterwards.
+"""In-room chat kept with the live session or meeting: each message the room delivers is
+recorded here; a session's transcript is for the course's faculty and administrators, a
+meeting's for its organizer and administrators (all of it, or one occurrence's: the messages
+sent in the hours ``courses.meeting_attendance.occurrence_for`` files under it).
 
 The room (app.signaling) validates and rate-limits what people type and calls ``record`` for
 each message it delivers; the rules are checked again here so that nothing else can store a
@@ -22,8 +24,10 @@ from courses.catalog import CatalogService
 from courses.clock import Clock
 from courses.errors import InvalidInput, PermissionDenied
 from courses.exports import csv_text
-from courses.live_sessions import activity_id_of
-from courses.models import Activity, ChatMessage, User
+from courses.meeting_attendance import MeetingAttendanceService, occurrence_for, reportable_meeting
+from courses.models import Activity, ChatMessage, Meeting, User
+from courses.recurrence import Occurrence
+from courses.room_records import room_links
 
 log = structlog.get_logger(__name__)
 
@@ -58,6 +62,14 @@ class ChatTranscript:
     messages: Sequence[ChatMessage]
 
 
+@dataclass(frozen=True)
+class MeetingChatTranscript:
+    meeting: Meeting
+    occurrence: Occurrence | None
+    """The occurrence asked for; None: the whole meeting, every occurrence."""
+    messages: Sequence[ChatMessage]
+
+
 class ChatService:
     def __init__(self, session: AsyncSession, clock: Clock) -> None:
         self.session = session
@@ -75,19 +87,19 @@ class ChatService:
         text: str,
         sent_at: datetime | None = None,
     ) -> ChatMessage:
-        """Keep one delivered message. A room of a session that no longer exists, or a sender
-        without an account, is kept without the link rather than lost."""
+        """Keep one delivered message, with the session or meeting of its room. A room of a
+        session or meeting that no longer exists, or a sender without an account (a guest), is
+        kept without the link rather than lost."""
         if audience not in AUDIENCES:
             raise InvalidInput({"to": "Send a message to everyone or to the hosts."})
         body = clean_text(text)
-        activity_id = activity_id_of(room_id)
-        if activity_id is not None and await self.session.get(Activity, activity_id) is None:
-            activity_id = None
+        links = await room_links(self.session, room_id)
         if user_id is not None and await self.session.get(User, user_id) is None:
             user_id = None
         row = ChatMessage(
-            room_id=room_id[:64],
-            activity_id=activity_id,
+            room_id=links.room_id,
+            activity_id=links.activity_id,
+            meeting_id=links.meeting_id,
             user_id=user_id,
             participant_id=participant_id[:100],
             sender_name=(sender_name.strip() or "Someone")[:MAX_NAME],
@@ -112,16 +124,39 @@ class ChatService:
         )
         return ChatTranscript(activity, view.course.title, list(rows.all()))
 
+    async def meeting_transcript(
+        self, meeting_id: int, actor: User, occurrence: str = ""
+    ) -> MeetingChatTranscript:
+        """A meeting's chat, oldest first, private messages to the hosts included: for its
+        organizer and administrators. ``occurrence`` (its start, ISO) keeps one occurrence's;
+        blank keeps every message of the meeting."""
+        meeting = await reportable_meeting(self.session, self.clock, meeting_id, actor)
+        rows = await self.session.exec(
+            select(ChatMessage)
+            .where(ChatMessage.meeting_id == meeting_id)
+            .order_by(col(ChatMessage.sent_at), col(ChatMessage.id))
+        )
+        messages = list(rows.all())
+        if not occurrence.strip():
+            return MeetingChatTranscript(meeting, None, messages)
+        attendance = MeetingAttendanceService(self.session, self.clock)
+        chosen, schedule = await attendance.pick(meeting, occurrence)
+        kept = [m for m in messages if occurrence_for(schedule, m.sent_at) == chosen]
+        return MeetingChatTranscript(meeting, chosen, kept)
+
 
 def sent_at_text(moment: datetime, zone: str | None) -> str:
     """A message's time on the session's wall clock, to the second: "2026-12-01 07:00:05 EST"."""
     return moment.astimezone(ZoneInfo(zone or "UTC")).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
-def chat_csv(transcript: ChatTranscript) -> str:
-    """The transcript as CSV (sent_at in the session's zone, sender, audience, text); a cell
-    that a spreadsheet would run as a formula is quoted."""
-    zone = transcript.activity.timezone
+def chat_csv(transcript: ChatTranscript | MeetingChatTranscript) -> str:
+    """The transcript as CSV (sent_at in the session's or meeting's zone, sender, audience,
+    text); a cell that a spreadsheet would run as a formula is quoted."""
+    if isinstance(transcript, MeetingChatTranscript):
+        zone: str | None = transcript.meeting.timezone
+    else:
+        zone = transcript.activity.timezone
     return csv_text(
         CSV_HEADER,
         (

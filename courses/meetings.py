@@ -393,6 +393,11 @@ class MeetingService:
         for row in existing:
             if row.email is not None and row.email in wanted_guests:
                 row.name = wanted_guests[row.email].name
+                # Every invitation a guest is sent carries a join link; only the hash of its
+                # token is kept, so a new one is made and the older link stops working.
+                token = secrets.token_urlsafe(32)
+                tokens[row.email] = token
+                row.guest_token_hash = _token_digest(token)
                 self.session.add(row)
         for user_id in sorted(user_ids - kept_users):
             self.session.add(

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from calendar import monthrange
+from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from courses._fields import checked
 from courses.models.accounts import Degree
 
 # States, DC and the territories that license health professionals.
@@ -133,3 +135,14 @@ class ProfileInput(BaseModel):
             if not 1 <= value <= last:
                 raise ValueError(f"Birth day must be between 1 and {last} for that month.")
         return value
+
+
+REMINDERS_FIELD = "reminders_enabled"
+REMINDERS_LABEL = "Email me reminders before live sessions and meetings"
+"""The profile's switch for reminder mail (``courses.reminders``); every reminder names it."""
+
+
+def reminders_choice(data: Mapping[str, object]) -> bool:
+    """The reminders checkbox of the profile form: HTML sends it when ticked, nothing when
+    not, so a form without it turns reminders off."""
+    return checked(data, REMINDERS_FIELD)

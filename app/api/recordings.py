@@ -9,6 +9,7 @@ import structlog
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from app import notify
 from app.api.json import only_fields, read_json
 from app.api.params import path_id
 from app.auth import require_user, services_of
@@ -208,8 +209,11 @@ async def publish_recording(request: Request) -> Response:
     data = await read_json(request) if await request.body() else {}
     only_fields(data, EDITABLE)
     async with services_of(request).unit() as unit:
+        newly_published = not (await unit.recordings.managed(rid, user)).is_published
         view = await unit.recordings.publish(rid, user, data)
         progress = await unit.watching.progress(view.recording, user.id or 0)
+    if newly_published:
+        await notify.recording_published(services_of(request), rid)
     return await _detail(request, view, progress)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 
@@ -10,6 +11,14 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = structlog.get_logger("rounds.http")
+
+# Paths that carry a secret: a password reset link, a meeting guest's join link.
+SECRET_IN_PATH = re.compile(r"^(/password/reset/|/meetings/\d+/join/)[^/]+")
+
+
+def loggable_path(path: str) -> str:
+    """The path with any secret it carries replaced, so logs never hold a working link."""
+    return SECRET_IN_PATH.sub(r"\1[hidden]", path)
 
 
 class RequestLogMiddleware:
@@ -42,7 +51,7 @@ class RequestLogMiddleware:
                 log.info(
                     "http.request",
                     method=scope["method"],
-                    path=scope["path"],
+                    path=loggable_path(scope["path"]),
                     status=status,
                     ms=round((time.perf_counter() - started) * 1000, 1),
                     user_id=getattr(account, "id", None),

@@ -143,6 +143,8 @@ async def forgot(request: Request) -> Response:
                 f"{int(ttl.total_seconds() // 60)} minutes. If you did not ask for this, "
                 "ignore this message.\n"
             ),
+            kind="password_reset",
+            redact=(link,),
         )
         try:
             await services.mailer.send(message)

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from app import notify
 from app.api.params import path_id
 from app.auth import current_user, require_admin, require_user, services_of
 from app.flash import flash
@@ -94,6 +95,7 @@ async def claim_credit(request: Request) -> Response:
         return await _hub(request, activity_id, values=form, errors=exc.errors, status=422)
     await publish_quietly(services_of(request), CREDIT_CLAIMED,
                           credit_claimed_data(activity_id, user, result))
+    await notify.certificate_issued(services_of(request), result.certificate, user)
     log.info(
         "credit.claimed_on_page",
         activity_id=activity_id,

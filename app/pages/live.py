@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse, Response
 from app.auth import require_user, services_of
 from app.join_tokens import JoinGrant, JoinTokens
 from app.pages._forms import path_int, render
+from app.pages.room_view import RoomView
 from courses.live_sessions import SessionPass
 from courses.models import Role
 
@@ -45,16 +46,26 @@ async def room_page(request: Request) -> Response:
     tokens: JoinTokens = request.app.state.join_tokens
     log.info("live.room_page", room_id=session_pass.room_id, user_id=session_pass.user.id,
              host=session_pass.is_host)
-    return render(
-        request,
-        "live/room.html",
-        {
-            "session_pass": session_pass,
-            "activity": session_pass.activity,
-            "course": session_pass.course,
-            "token": tokens.issue(grant_for(session_pass)),
-        },
+    activity = session_pass.activity
+    assert activity.starts_at is not None and activity.ends_at is not None
+    room = RoomView(
+        room_id=session_pass.room_id,
+        title=activity.title,
+        token=tokens.issue(grant_for(session_pass)),
+        token_url=f"/activities/{activity.id}/live/token",
+        display_name=session_pass.user.display_name,
+        is_host=session_pass.is_host,
+        can_share_screen=session_pass.is_host,
+        starts_at=activity.starts_at,
+        ends_at=activity.ends_at,
+        timezone=activity.timezone,
+        noun="session",
+        back_href=f"/activities/{activity.id}",
+        back_label="Back to the activity",
+        crumb_href=f"/courses/{session_pass.course.id}",
+        crumb_label=session_pass.course.title,
     )
+    return render(request, "live/room.html", {"room": room})
 
 
 async def fresh_token(request: Request) -> Response:

@@ -9,6 +9,7 @@ import structlog
 from starlette.requests import Request
 from starlette.responses import Response
 
+from app import notify
 from app.api.params import path_id
 from app.assets import player_path
 from app.auth import require_admin, require_teacher, require_user, services_of
@@ -89,9 +90,11 @@ async def save(request: Request) -> Response:
     action = data.pop("action", "save")
     if action not in ACTIONS:
         action = "save"
+    newly_published = False
     try:
         async with services_of(request).unit() as unit:
             if action == "publish":
+                newly_published = not (await unit.recordings.managed(rid, user)).is_published
                 view = await unit.recordings.publish(rid, user, data)
             else:
                 view = await unit.recordings.update(rid, data, user)
@@ -114,6 +117,8 @@ async def save(request: Request) -> Response:
     }
     log.info("recording.saved", recording_id=rid, user_id=user.id, action=action,
              visibility=view.recording.visibility)
+    if newly_published:
+        await notify.recording_published(services_of(request), rid)
     flash(request, messages[action], "success")
     return redirect(f"/recordings/{rid}/edit")
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 import json
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+
+from app.signaling.interaction_protocol import INTERACTION_TYPES, InteractionMessage
 
 MAX_MESSAGE_BYTES = 128 * 1024
 MAX_SDP_CHARS = 100_000
@@ -95,15 +104,103 @@ class Hand(_Message):
     participant_id: str | None = Field(default=None, min_length=1, max_length=64)
 
 
+ParticipantRef = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class _Someone(_Message):
+    participant_id: ParticipantRef
+
+
+class _OneOrAll(_Message):
+    """A lobby decision for one waiting person (``participant_id``) or everyone (``all``)."""
+
+    participant_id: ParticipantRef | None = None
+    all: bool = False
+
+    @model_validator(mode="after")
+    def _one_or_all(self) -> _OneOrAll:
+        if (self.participant_id is None) == (not self.all):
+            raise ValueError("give either participant_id or all: true")
+        return self
+
+
+class Admit(_OneOrAll):
+    """Hosts only: let one waiting person in, or everyone in the lobby."""
+
+    type: Literal["admit"]
+
+
+class Deny(_OneOrAll):
+    """Hosts only: turn one waiting person away, or everyone in the lobby."""
+
+    type: Literal["deny"]
+
+
+class Lock(_Message):
+    """Hosts only: lock the room (nobody new but hosts gets in) or unlock it."""
+
+    type: Literal["lock"]
+    locked: bool
+
+
+class SetGuestPolicy(_Message):
+    """Hosts only: what happens to people arriving (courses.rooms.admission)."""
+
+    type: Literal["guest_policy"]
+    policy: Literal["admit", "ask", "signed_in", "deny"]
+
+
+class MuteParticipant(_Someone):
+    """Hosts only: turn someone's microphone (audio) or camera (video) off. They are told,
+    and only they can turn it back on."""
+
+    type: Literal["mute_participant"]
+    kind: Literal["audio", "video"] = "audio"
+
+
+class MuteAll(_Message):
+    """Hosts only: turn off the microphone of everyone who is not a host."""
+
+    type: Literal["mute_all"]
+
+
+class StopScreen(_Someone):
+    """Hosts only: ask someone to stop sharing their screen."""
+
+    type: Literal["stop_screen"]
+
+
+class Remove(_Someone):
+    """Hosts only: remove someone; ``allow_rejoin`` false keeps them out for good."""
+
+    type: Literal["remove"]
+    allow_rejoin: bool = False
+
+
+class SetRole(_Someone):
+    """Hosts only: make someone a co-host (host powers), a presenter (may share the
+    screen), or a plain participant again."""
+
+    type: Literal["set_role"]
+    role: Literal["cohost", "presenter", "participant"]
+
+
+HostCommand = (
+    Admit | Deny | Lock | SetGuestPolicy | MuteParticipant | MuteAll | StopScreen | Remove
+    | SetRole
+)
+
 ClientMessage = (
     Join | Offer | Answer | Candidate | Mute | Leave | Ping | CloseRoom | Record | Chat | Hand
+    | HostCommand | InteractionMessage
 )
 _ADAPTER: TypeAdapter[ClientMessage] = TypeAdapter(
     Annotated[ClientMessage, Field(discriminator="type")]
 )
 KNOWN_TYPES = (
     "join", "offer", "answer", "candidate", "mute", "leave", "ping", "close_room", "record",
-    "chat", "hand",
+    "chat", "hand", "admit", "deny", "lock", "guest_policy", "mute_participant", "mute_all",
+    "stop_screen", "remove", "set_role", *INTERACTION_TYPES,
 )
 
 

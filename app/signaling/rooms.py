@@ -16,13 +16,18 @@ import structlog
 
 from app.join_tokens import JoinGrant
 from app.signaling.chat import ChatStore, RaisedHand, hand_queue, lower_on_leave
+from app.signaling.lobby import Waiting, lobby_queue, room_state
 from app.signaling.outbox import Outbox
+from courses.models import GuestPolicy
+from courses.rooms import DEFAULT_POLICY, Person
 from media import events
 from media.sfu import Grants, Participant, ParticipantInfo, Room, Sfu
 from media.sfu.errors import SfuError
 
 if TYPE_CHECKING:
     from app.recording_control import RecordingControl
+    from app.signaling.interaction_store import InteractionStore
+    from app.signaling.room_store import RoomStore
 
 log = structlog.get_logger(__name__)
 
@@ -36,9 +41,20 @@ class Presence:
     display_name: str
     role: str
     is_host: bool
+    """Host powers now: the grant's hosts, and anyone a host made a co-host."""
     outbox: Outbox
     guest_id: int | None = None
     """A meeting guest (``user_id`` is then 0)."""
+    can_share_screen: bool = False
+    primary_host: bool = False
+    """A host by right (the course's faculty, the meeting's organizer, an administrator):
+    co-hosts cannot remove or demote them."""
+
+    @property
+    def person(self) -> Person:
+        if self.guest_id is not None:
+            return Person(guest_id=self.guest_id)
+        return Person(user_id=self.user_id)
 
     @property
     def person_key(self) -> str:
@@ -52,6 +68,8 @@ class Presence:
             "display_name": self.display_name,
             "role": self.role,
             "is_host": self.is_host,
+            "can_share_screen": self.can_share_screen,
+            "guest": self.guest_id is not None,
         }
 
 
@@ -69,6 +87,16 @@ class LiveRoom:
     timers: list[asyncio.TimerHandle] = field(default_factory=list)
     hands: dict[str, RaisedHand] = field(default_factory=dict)
     """Raised hands by participant id, in the order they went up (app.signaling.chat)."""
+    policy: GuestPolicy = DEFAULT_POLICY
+    settings_loaded: bool = False
+    """The policy was read from the store (once per running room)."""
+    locked: bool = False
+    lobby: dict[str, Waiting] = field(default_factory=dict)
+    """People waiting to be let in, in order of arrival (app.signaling.lobby)."""
+    banned: set[str] = field(default_factory=set)
+    """Person keys removed for good while this room ran (the store keeps them too)."""
+    started_at: datetime | None = None
+    """When the room last opened with someone in it (for meeting started/ended)."""
 
     def broadcast(self, message: dict[str, Any], *, skip: str | None = None) -> None:
         for presence in self.present.values():
@@ -92,6 +120,10 @@ class LiveRooms:
         """Set by the app when this process may record (it has a media root)."""
         self.chat_store: ChatStore | None = None
         """Set by the app: keeps chat messages with the session (None: delivered, not kept)."""
+        self.interaction_store: InteractionStore | None = None
+        """Set by the app: keeps polls and Q&A (None: only reactions work)."""
+        self.store: RoomStore | None = None
+        """Set by the app: guest policies and bans in the database, meeting webhooks."""
 
     def room(self, grant: JoinGrant) -> LiveRoom:
         room = self._rooms.get(grant.room_id)
@@ -126,6 +158,27 @@ class LiveRooms:
             room.opened.set()
             log.info("room.opened", room_id=room.room_id, by="schedule")
 
+    async def load_settings(self, room: LiveRoom) -> None:
+        """Read the room's guest policy from the store, once per running room."""
+        if room.settings_loaded or self.store is None:
+            return
+        try:
+            room.policy = await self.store.policy(room.room_id)
+        except Exception:
+            log.exception("room.policy_load_failed", room_id=room.room_id)
+            return
+        room.settings_loaded = True
+
+    async def is_banned(self, room: LiveRoom, grant: JoinGrant) -> bool:
+        person = (Person(guest_id=grant.guest_id) if grant.guest_id is not None
+                  else Person(user_id=grant.user_id))
+        key = f"g:{grant.guest_id}" if grant.guest_id is not None else f"u:{grant.user_id}"
+        if key in room.banned:
+            return True
+        if self.store is None:
+            return False
+        return await self.store.is_banned(room.room_id, person)
+
     def is_open(self, room: LiveRoom, grant: JoinGrant) -> bool:
         if grant.is_host:
             return True
@@ -142,7 +195,9 @@ class LiveRooms:
         participant = self.sfu.room(room.room_id).join(
             participant_id,
             ParticipantInfo(
-                user_id=grant.user_id,
+                # A meeting guest has no account: attendance tells them apart by this.
+                user_id=f"guest:{grant.guest_id}" if grant.guest_id is not None
+                else grant.user_id,
                 display_name=grant.display_name,
                 role=grant.role,
                 grants=Grants(
@@ -154,12 +209,19 @@ class LiveRooms:
             ),
         )
         presence = Presence(participant_id, grant.user_id, grant.display_name, grant.role,
-                            grant.is_host, outbox, guest_id=grant.guest_id)
+                            grant.is_host, outbox, guest_id=grant.guest_id,
+                            can_share_screen=grant.can_share_screen,
+                            primary_host=grant.is_host)
         room.present[participant_id] = presence
         room.broadcast({"type": "participant_joined", "participant": presence.public()},
                        skip=participant_id)
         log.info("room.entered", room_id=room.room_id, participant_id=participant_id,
-                 user_id=grant.user_id, role=grant.role)
+                 user_id=grant.user_id, guest_id=grant.guest_id, role=grant.role)
+        if room.started_at is None:
+            room.started_at = self.clock.now()
+            if self.store is not None:
+                await self.store.started(room.room_id, room.title, room.starts_at,
+                                         grant.user_id or None, room.started_at)
         if grant.auto_record and not room.auto_record_started and self.recording is not None:
             room.auto_record_started = True
             if self.recording.active(room.room_id) is None:
@@ -190,7 +252,14 @@ class LiveRooms:
         return {"active": True, "started_at": active.started_at.isoformat(),
                 "recording_id": active.recording_id}
 
-    def snapshot(self, room: LiveRoom) -> dict[str, Any]:
+    def snapshot(self, room: LiveRoom, *, host: bool = False) -> dict[str, Any]:
+        """What a newcomer sees of the room; ``host``: with the lobby's queue too."""
+        found = self._snapshot(room)
+        if host:
+            found["lobby"] = lobby_queue(room)
+        return found
+
+    def _snapshot(self, room: LiveRoom) -> dict[str, Any]:
         sfu_room = self.sfu.get_room(room.room_id)
         return {
             "participants": [p.public() for p in room.present.values()],
@@ -199,6 +268,7 @@ class LiveRooms:
             "active_speaker": sfu_room.active_speaker if sfu_room else None,
             "recording": self.recording_state(room.room_id),
             "hands": hand_queue(room),
+            "room_state": room_state(room),
             "muted": {
                 pid: {k: p.is_muted(k) for k in ("audio", "video")}
                 for pid, p in ((pid, sfu_room.participant(pid)) for pid in room.present)
@@ -231,12 +301,20 @@ class LiveRooms:
             self._rooms.pop(room_id, None)
             for timer in room.timers:
                 timer.cancel()
-        for presence in list(room.present.values()):
-            presence.outbox.send({"type": "room_closed", "reason": reason})
-            presence.outbox.close(ROOM_CLOSED, "room closed")
+        outboxes = [p.outbox for p in room.present.values()]
+        outboxes += [w.outbox for w in room.lobby.values()]
+        for outbox in outboxes:
+            outbox.send({"type": "room_closed", "reason": reason})
+            outbox.close(ROOM_CLOSED, "room closed")
         room.present.clear()
+        room.lobby.clear()
+        room.hands.clear()
         await self.sfu.close_room(room_id)
         log.info("room.closed", room_id=room_id, reason=reason, by_host=by_host)
+        started, room.started_at = room.started_at, None
+        if started is not None and self.store is not None:
+            await self.store.ended(room_id, room.title, room.starts_at, started,
+                                   self.clock.now(), reason, by_host)
 
     async def close_all(self) -> None:
         for room_id in list(self._rooms):

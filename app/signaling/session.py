@@ -11,11 +11,15 @@ import structlog
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app.join_tokens import JoinGrant, JoinTokens, TokenInvalid
-from app.signaling import PROTOCOL_VERSION, protocol
+from app.signaling import PROTOCOL_VERSION, lobby, protocol
 from app.signaling.chat import ParticipantChat
+from app.signaling.host_controls import REMOVED, HostControls
+from app.signaling.interaction import ParticipantInteraction
+from app.signaling.interaction_protocol import InteractionCommand
 from app.signaling.limits import TokenBucket
 from app.signaling.outbox import Outbox
 from app.signaling.rooms import LiveRoom, LiveRooms
+from courses.rooms import Entry, admission
 from media.events import LeaveReason
 from media.sfu import Participant
 from media.sfu.errors import GlareError, NegotiationError, SfuError
@@ -27,6 +31,7 @@ MAX_BAD_MESSAGES = 20
 MAX_RATE_VIOLATIONS = 50
 RATE_PER_SECOND = 20.0
 RATE_BURST = 100
+NOT_ADMITTED = 4423
 
 
 class _Close(Exception):
@@ -56,6 +61,8 @@ class SignalingSession:
         self.room: LiveRoom | None = None
         self.participant: Participant | None = None
         self.chat: ParticipantChat | None = None
+        self.host: HostControls | None = None
+        self.interaction: ParticipantInteraction | None = None
         self.left_reason: LeaveReason = "dropped"
         self._tasks: list[asyncio.Task[Any]] = []
         self.log = log.bind(room_id=room_id, participant_id=self.participant_id)
@@ -67,6 +74,7 @@ class SignalingSession:
         try:
             await self._join()
             assert self.room is not None and self.grant is not None
+            await self._admit()
             if not self.rooms.is_open(self.room, self.grant):
                 self.outbox.send({"type": "waiting", "opens_at": self.room.starts_at.isoformat(),
                                   "title": self.room.title})
@@ -150,29 +158,67 @@ class SignalingSession:
         self.room = self.rooms.room(grant)
         self.log = self.log.bind(user_id=grant.user_id)
 
+    async def _admit(self) -> None:
+        """Let the person in, send them to the lobby, or turn them away (courses.rooms)."""
+        assert self.room is not None and self.grant is not None
+        room, grant = self.room, self.grant
+        await self.rooms.load_settings(room)
+        banned = await self.rooms.is_banned(room, grant)
+        decision = admission(room.policy, is_host=grant.is_host,
+                             is_guest=grant.guest_id is not None, locked=room.locked,
+                             banned=banned)
+        if decision.entry is Entry.REFUSE:
+            self.log.info("signaling.not_admitted", reason=decision.reason, banned=banned)
+            raise _Close(REMOVED if banned else NOT_ADMITTED, "not admitted", decision.reason,
+                         "removed" if banned else "not_admitted")
+        if decision.entry is Entry.LOBBY:
+            await self._wait_in_lobby(decision.reason)
+
+    async def _wait_in_lobby(self, message: str) -> None:
+        assert self.room is not None and self.grant is not None
+        grant = self.grant
+        waiting = lobby.Waiting(
+            participant_id=self.participant_id, name=grant.display_name, role=grant.role,
+            guest=grant.guest_id is not None,
+            person_key=f"g:{grant.guest_id}" if grant.guest_id is not None
+            else f"u:{grant.user_id}",
+            arrived_at=self.rooms.clock.now(), outbox=self.outbox,
+        )
+        lobby.wait(self.room, waiting)
+        self.outbox.send({"type": "lobby", "message": message, "title": self.room.title})
+        try:
+            await self._wait_for(waiting.decision, "Wait until a host lets you in.")
+        finally:
+            lobby.gone(self.room, self.participant_id)
+        if not waiting.decision.result():
+            raise _Close(NOT_ADMITTED, "denied", "A host did not let you in.", "denied")
+
     async def _wait_until_open(self) -> None:
         assert self.room is not None
-        opened = asyncio.create_task(self.room.opened.wait())
+        opened = asyncio.ensure_future(self.room.opened.wait())
         try:
-            while not opened.done():
-                reader = asyncio.create_task(self.inbox.get())
-                done, _ = await asyncio.wait({opened, reader},
-                                             return_when=asyncio.FIRST_COMPLETED)
-                if reader not in done:
-                    reader.cancel()
-                    break
-                message = reader.result()
-                if message is None:
-                    raise _Close(1000, "gone")
-                if isinstance(message, protocol.Leave):
-                    self.left_reason = "left"
-                    raise _Close(1000, "left")
-                if isinstance(message, protocol.Ping):
-                    self.outbox.send({"type": "pong"})
-                else:
-                    self._error("not_open", "The room is not open yet; wait for 'welcome'.")
+            await self._wait_for(opened, "The room is not open yet; wait for 'welcome'.")
         finally:
             opened.cancel()
+
+    async def _wait_for(self, event: asyncio.Future[Any], not_yet: str) -> None:
+        """Answer pings (and a leave) until ``event`` is done."""
+        while not event.done():
+            reader = asyncio.create_task(self.inbox.get())
+            done, _ = await asyncio.wait({event, reader}, return_when=asyncio.FIRST_COMPLETED)
+            if reader not in done:
+                reader.cancel()
+                break
+            message = reader.result()
+            if message is None:
+                raise _Close(1000, "gone")
+            if isinstance(message, protocol.Leave):
+                self.left_reason = "left"
+                raise _Close(1000, "left")
+            if isinstance(message, protocol.Ping):
+                self.outbox.send({"type": "pong"})
+            else:
+                self._error("not_open", not_yet)
 
     async def _enter(self) -> None:
         assert self.room is not None and self.grant is not None
@@ -189,13 +235,18 @@ class SignalingSession:
                      "closes_at": self.room.closes_at.isoformat()},
             "you": {"display_name": self.grant.display_name, "is_host": self.grant.is_host,
                     "can_publish": self.grant.can_publish,
-                    "can_share_screen": self.grant.can_share_screen},
+                    "can_share_screen": self.grant.can_share_screen,
+                    "role": self.grant.role, "guest": self.grant.guest_id is not None},
             "ice_servers": self.ice_servers,
-            **self.rooms.snapshot(self.room),
+            **self.rooms.snapshot(self.room, host=self.grant.is_host),
         })
-        self.chat = ParticipantChat(self.room, self.room.present[self.participant_id],
-                                    self.rooms.chat_store, self.rooms.clock.now)
+        me = self.room.present[self.participant_id]
+        self.chat = ParticipantChat(self.room, me, self.rooms.chat_store, self.rooms.clock.now)
+        self.host = HostControls(self.rooms, self.room, me)
+        self.interaction = ParticipantInteraction(self.room, me, self.rooms.interaction_store,
+                                                  self.rooms.clock.now)
         self._tasks.append(asyncio.create_task(self._relay_offers(), name="signaling-offers"))
+        await self.interaction.start()  # polls and questions, right after welcome
 
     async def _relay_offers(self) -> None:
         assert self.participant is not None
@@ -233,13 +284,13 @@ class SignalingSession:
                 self.left_reason = "left"
                 raise _Close(1000, "left")
             case protocol.CloseRoom():
-                if not self.grant.is_host:
+                if not self._is_host():
                     self.log.warning("signaling.host_command_refused", command="close_room")
                     self._error("forbidden", "Only a host may close the room.")
                     return
                 await self.rooms.close(self.room_id, "The host ended the session.", by_host=True)
             case protocol.Record(on=on):
-                if not self.grant.is_host:
+                if not self._is_host():
                     self.log.warning("signaling.host_command_refused", command="record")
                     self._error("forbidden", "Only a host may start or stop recording.")
                     return
@@ -253,8 +304,20 @@ class SignalingSession:
             case protocol.Hand(raised=raised, participant_id=target):
                 assert self.chat is not None
                 self.chat.hand(raised, target)
+            case protocol.Admit() | protocol.Deny() | protocol.Lock() | protocol.SetGuestPolicy() \
+                    | protocol.MuteParticipant() | protocol.MuteAll() | protocol.StopScreen() \
+                    | protocol.Remove() | protocol.SetRole():
+                assert self.host is not None
+                await self.host.handle(message)
+            case InteractionCommand():
+                assert self.interaction is not None
+                await self.interaction.handle(message)
             case protocol.Join():
                 self._bad("already_joined", "You have already joined.")
+
+    def _is_host(self) -> bool:
+        """Host powers now (a co-host has them; the grant alone does not say)."""
+        return self.host is not None and self.host.me.is_host
 
     async def _cleanup(self) -> None:
         for task in self._tasks:

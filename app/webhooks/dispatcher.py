@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import httpx
 import structlog
 
+from app import background
 from app.webhooks.delivery import TIMEOUT_SECONDS, deliver
 from app.webhooks.events import WAKE_CHANNEL
 from app.webhooks.store import WebhookStore
@@ -165,18 +166,9 @@ class WebhookDispatcher:
 
 
 async def start_dispatcher(services: Services) -> WebhookDispatcher:
-    """Start this process's dispatcher (kept on ``services.extras``); the same one if it
-    already runs."""
-    found = services.extras.get(EXTRAS_KEY)
-    if isinstance(found, WebhookDispatcher):
-        return found
-    dispatcher = WebhookDispatcher(services)
-    services.extras[EXTRAS_KEY] = dispatcher
-    await dispatcher.start()
-    return dispatcher
+    """Start this process's dispatcher (kept on ``services.extras``); the same one if it runs."""
+    return await background.start_once(services, EXTRAS_KEY, WebhookDispatcher, WebhookDispatcher)
 
 
 async def stop_dispatcher(services: Services) -> None:
-    found = services.extras.pop(EXTRAS_KEY, None)
-    if isinstance(found, WebhookDispatcher):
-        await found.close()
+    await background.stop(services, EXTRAS_KEY, WebhookDispatcher)

@@ -11,8 +11,9 @@ The body is the Standard Webhooks shape::
     {"type": "participant.joined", "timestamp": "2026-12-01T12:00:00Z",
      "data": {...}}
 
-``meeting.started`` and ``meeting.ended`` are declared so endpoints can subscribe to them;
-they are published once meetings (issue 6, item 1) have rooms of their own.
+``meeting.started`` and ``meeting.ended`` are published by a meeting's room
+(app.signaling.room_store): when the first person comes in, and when it is ended for everyone
+(by a host, or at the scheduled close).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ TEST = "webhook.test"
 """Sent by an administrator's "Send test event" to one endpoint, whatever it subscribes to."""
 
 EVENT_TYPES: dict[str, str] = {
-    MEETING_STARTED: "A meeting's room opened (its first host arrived).",
+    MEETING_STARTED: "A meeting's room opened (the first person came in).",
     MEETING_ENDED: "A meeting was ended for everyone.",
     PARTICIPANT_JOINED: "Someone's media connected in a live room.",
     PARTICIPANT_LEFT: "Someone left a live room, was removed, or dropped.",
@@ -84,17 +85,27 @@ def new_event_id() -> str:
 
 
 def participant_data(
-    event: media_events.ParticipantJoined | media_events.ParticipantLeft, activity_id: int | None
+    event: media_events.ParticipantJoined | media_events.ParticipantLeft,
+    activity_id: int | None,
+    *,
+    meeting_id: int | None = None,
+    guest_id: int | None = None,
 ) -> dict[str, Any]:
-    """The data of ``participant.joined`` / ``participant.left`` for a live room."""
+    """The data of ``participant.joined`` / ``participant.left`` for a live room.
+
+    A course session's room says ``activity_id``; a meeting's says ``meeting_id`` instead, and
+    ``guest_id`` (the invitation's id) for a guest, whose ``user_id`` is then null."""
+    place = {"meeting_id": meeting_id} if meeting_id is not None else {"activity_id": activity_id}
     data: dict[str, Any] = {
         "room_id": event.room_id,
-        "activity_id": activity_id,
+        **place,
         "participant_id": event.participant_id,
-        "user_id": event.user_id,
+        "user_id": None if guest_id is not None else event.user_id,
         "role": event.role,
         "at": event.at,
     }
+    if meeting_id is not None:
+        data["guest_id"] = guest_id
     if isinstance(event, media_events.ParticipantLeft):
         data["reason"] = str(event.reason)
     return data

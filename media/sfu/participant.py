@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import structlog
@@ -24,7 +24,7 @@ from . import _aiortc_shim as shim
 from . import sdp
 from .config import IceServer, SfuConfig
 from .errors import NegotiationError, ParticipantClosed
-from .info import ParticipantInfo, TrackInfo
+from .info import Grants, ParticipantInfo, TrackInfo
 from .negotiation import Negotiator
 from .publisher import PublishedTrack, Publisher
 from .rtcp import (
@@ -241,6 +241,13 @@ class Participant:
                 track.forwarder.set_paused(muted)
         self._hooks.mute_changed(self, kind, muted)
         return True
+
+    def set_grants(self, grants: Grants) -> None:
+        """Change what the participant may do from now on (a host made them a presenter, or
+        took that away): the next negotiation answers by the new grants."""
+        self.info = replace(self.info, grants=grants)
+        self._log.info("sfu.grants_changed", can_share_screen=grants.can_share_screen,
+                       is_host=grants.is_host)
 
     def is_muted(self, kind: TrackKind) -> bool:
         return self._muted[kind]

@@ -74,7 +74,7 @@
   const data = root.dataset;
   const cfg = {
     roomId: data.roomId, tokenUrl: data.tokenUrl, wsPath: data.wsPath, csrf: data.csrf,
-    displayName: data.displayName || "You",
+    displayName: data.displayName || "You", noun: data.noun || "session",
     canShareScreen: data.canShareScreen === "true",
   };
   const overrides = window.roundsRoomConfig || {};
@@ -112,6 +112,7 @@
     chat: [],                      // messages received, oldest first (kept across reconnects)
     chatIds: new Set(),
     hands: [],                     // [{participant_id, name, raised_at}], first raised first
+    removed: "",                   // "may return" | "for good" once a host removed us
   };
   const CHAT_MAX = 1000;
 
@@ -243,7 +244,7 @@
   function mediaReady(problem) {
     el.preview.hidden = !S.cam;
     el.joinButton.disabled = false;
-    el.joinButton.textContent = S.mic || S.cam ? "Join session" : "Join to watch and listen";
+    el.joinButton.textContent = S.mic || S.cam ? "Join " + cfg.noun : "Join to watch and listen";
     if (problem) setStatus(problem, true);
     else setStatus("Your camera and microphone are ready. Join when you are.");
   }
@@ -374,7 +375,7 @@
       throw new FatalError("You have been signed out. Sign in again, then reload this page.");
     }
     if (response.status === 403 || response.status === 404 || response.status === 410) {
-      throw new FatalError(message || "You can no longer join this session.");
+      throw new FatalError(message || "You can no longer join this " + cfg.noun + ".");
     }
     throw new Error(message || "HTTP " + response.status);
   }
@@ -434,8 +435,10 @@
     S.ws = null;
     if (["left", "closed", "failed", "prejoin"].includes(S.phase)) return;
     if (event.code === 4410) {
-      roomClosed(S.closedReason || "The session has ended.");
-    } else if (event.code === 4403 || event.code === 4400 || event.code === 4409) {
+      roomClosed(S.closedReason || "The " + cfg.noun + " has ended.");
+    } else if (event.code === 4403 || event.code === 4400 || event.code === 4409 ||
+               event.code === 4423 || event.code === 4424) {
+      // 4423: not let in (locked, guests turned away, a host said no); 4424: removed
       fail(S.lastError || "You cannot join this room (" + (event.reason || event.code) + ").");
     } else {
       scheduleReconnect("socket " + event.code);
@@ -481,7 +484,7 @@
     teardown();
     S.attempts += 1;
     if (S.attempts > MAX_ATTEMPTS) {
-      fail("We could not reconnect to the session after " + MAX_ATTEMPTS + " tries. Check " +
+      fail("We could not reconnect to the " + cfg.noun + " after " + MAX_ATTEMPTS + " tries. Check " +
         "your network connection, then choose Rejoin.");
       return;
     }
@@ -511,9 +514,10 @@
     teardown();
     stopLocalMedia();              // no camera light while we are not in the room
     setPhase("failed");
-    showEnd("You are not connected", message);
+    showEnd(S.removed ? "You were removed" : "You are not connected", message);
     setStatus(message, true);
-    el.rejoinButton.focus();
+    el.rejoinButton.hidden = S.removed === "for good";
+    if (!el.rejoinButton.hidden) el.rejoinButton.focus();
   }
 
   function leave() {
@@ -521,8 +525,8 @@
     teardown();
     stopLocalMedia();
     setPhase("left");
-    showEnd("You left the session", "Your camera and microphone are off. Choose Rejoin to go back in.");
-    setStatus("You left the session.");
+    showEnd("You left the " + cfg.noun, "Your camera and microphone are off. Choose Rejoin to go back in.");
+    setStatus("You left the " + cfg.noun + ".");
     el.rejoinButton.focus();
   }
 
@@ -530,11 +534,12 @@
     teardown();
     stopLocalMedia();
     setPhase("closed");
-    showEnd("The session has ended", reason);
+    showEnd("The " + cfg.noun + " has ended", reason);
     setStatus(reason);
   }
 
   async function rejoin() {
+    S.removed = "";
     el.end.hidden = true;
     setPhase("prejoin");
     el.joinButton.disabled = true;
@@ -573,13 +578,49 @@
     switch (m.type) {
       case "waiting":
         setPhase("waiting");
-        el.joinButton.textContent = "Waiting for the session to open…";
+        el.joinButton.textContent = "Waiting for the " + cfg.noun + " to open…";
         setStatus((new Date(m.opens_at) > new Date()
-          ? "The session opens at " + formatOpensAt(m.opens_at) + "."
-          : "Waiting for the host to open the session.") +
+          ? "The " + cfg.noun + " opens at " + formatOpensAt(m.opens_at) + "."
+          : "Waiting for the host to open the " + cfg.noun + ".") +
           " You will be let in automatically; keep this page open.");
         break;
+      case "lobby":
+        setPhase("waiting");
+        el.joinButton.textContent = "Waiting for a host to let you in…";
+        setStatus((m.message || "A host will let you in shortly.") + " Keep this page open.");
+        break;
       case "welcome": onWelcome(m); break;
+      case "muted_by_host":
+        if (m.kind === "video") applyCamera(true, false); else applyMic(true, false);
+        setStatus((m.by || "A host") + (m.kind === "video" ? " turned off your camera."
+          : " muted your microphone.") + " You can turn it back on when you are ready.");
+        break;
+      case "stop_screen":
+        if (S.screen) {
+          stopShare();
+          setStatus((m.by || "A host") + " stopped your screen share.");
+        }
+        break;
+      case "you":
+        S.isHost = !!m.is_host;
+        cfg.canShareScreen = !!m.can_share_screen;
+        if (!cfg.canShareScreen && S.screen) stopShare();
+        setStatus(m.role === "cohost" ? "You are now a co-host."
+          : m.role === "presenter" ? "You are now a presenter: you may share your screen."
+          : "You are a participant.");
+        updateControls();
+        onHands(S.hands);
+        break;
+      case "participant_updated":
+        if (m.participant && S.participants.has(m.participant.participant_id)) {
+          S.participants.set(m.participant.participant_id, m.participant);
+          scheduleRender();
+        }
+        break;
+      case "removed":
+        S.removed = m.can_rejoin ? "may return" : "for good";
+        S.lastError = m.message || "A host removed you.";
+        break;
       case "answer": enqueue(() => onServerAnswer(m.sdp)); break;
       case "offer": enqueue(() => onServerOffer(m.sdp)); break;
       case "candidate":
@@ -620,7 +661,7 @@
       case "hands": onHands(m.queue); break;
       case "recording": onRecording(m, true); break;
       case "room_closed":
-        S.closedReason = m.reason || "The session has ended.";
+        S.closedReason = m.reason || "The " + cfg.noun + " has ended.";
         roomClosed(S.closedReason);
         break;
       case "error": onError(m); break;
@@ -665,7 +706,7 @@
       el.recordButton.textContent = S.recording.active ? "Stop recording" : "Record";
     }
     if (announce && was !== S.recording.active) {
-      setStatus(S.recording.active ? "This session is now being recorded."
+      setStatus(S.recording.active ? "This " + cfg.noun + " is now being recorded."
         : "Recording stopped.");
     }
   }
@@ -711,6 +752,7 @@
         break;
       case "bad_token": case "wrong_room": case "cannot_join": case "protocol_version":
       case "forbidden": case "join_timeout": case "join_first":
+      case "denied": case "not_admitted": case "removed":
         S.lastError = message;
         setStatus(message, true);
         break;
@@ -956,7 +998,11 @@
     el.leaveButton.disabled = !(joined || S.phase === "reconnecting");
     if (el.handButton) el.handButton.disabled = !joined;
     if (el.chatSend) el.chatSend.disabled = !joined;
-    if (el.endButton) el.endButton.disabled = !joined;
+    if (el.endButton) {
+      el.endButton.disabled = !joined;
+      el.endButton.hidden = !S.isHost;
+    }
+    if (el.recordButton) el.recordButton.hidden = !S.isHost || root.dataset.canRecord === "false";
   }
 
   function setPressed(button, pressed, label) {
@@ -1206,7 +1252,7 @@
   el.leaveButton.addEventListener("click", leave);
   if (el.endButton) {
     el.endButton.addEventListener("click", () => {
-      if (window.confirm("End the session for everyone? Everyone will be disconnected.")) {
+      if (window.confirm("End the " + cfg.noun + " for everyone? Everyone will be disconnected.")) {
         send({ type: "close_room" });
       }
     });

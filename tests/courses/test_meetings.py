@@ -121,7 +121,7 @@ async def test_who_sees_a_meeting(services: Services, faculty: User, learner: Us
             await service.update(meeting.id or 0, meeting_form(), learner)
 
 
-async def test_editing_bumps_the_sequence_keeps_guest_tokens_and_tells_the_removed(
+async def test_editing_bumps_the_sequence_renews_guest_links_and_tells_the_removed(
     services: Services, faculty: User, learner: User
 ) -> None:
     second = await make_user(services, Role.LEARNER)
@@ -144,10 +144,13 @@ async def test_editing_bumps_the_sequence_keeps_guest_tokens_and_tells_the_remov
     assert edited.meeting.sequence == 1 and edited.meeting.title == "Moved"
     assert {n.person.email for n in edited.invitations} == {second.email, "keep@example.org"}
     assert {n.person.email for n in edited.cancellations} == {learner.email, "drop@example.org"}
-    assert all(n.guest_token is None for n in edited.invitations)  # nothing new to hand out
+    renewed = next(n.guest_token for n in edited.invitations if n.guest)
+    assert renewed and renewed != token  # the updated invitation carries a new link
+    assert all(n.guest_token is None for n in edited.invitations if not n.guest)
     async with services.unit() as unit:
         service = MeetingService(unit.session, unit.clock)
-        kept = await service.guest_by_token(change.meeting.id or 0, token)
+        assert await service.guest_by_token(change.meeting.id or 0, token) is None
+        kept = await service.guest_by_token(change.meeting.id or 0, renewed)
         assert kept is not None and kept.name == "Kept Name"
         assert [s.meeting.id for s in await service.mine(learner)] == []
         assert [s.meeting.id for s in await service.mine(second)] == [change.meeting.id]

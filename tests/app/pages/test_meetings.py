@@ -54,7 +54,11 @@ async def test_faculty_schedule_a_meeting_and_every_invitee_gets_an_ics(
         assert str(event["ORGANIZER"]) == f"mailto:{cast.faculty.email}"
         assert message.subject == "Invitation: Operations huddle"
     guest_mail = next(m for m in outbox if m.to == "guest@partner.example.com")
-    assert "/meetings/" not in guest_mail.body  # guests have no account to open it with
+    # guests have no account: their link, of their own, goes straight to the meeting's room
+    assert f"Details: http://127.0.0.1:8000{location}" not in guest_mail.body
+    assert f"Join: http://127.0.0.1:8000{location}/join/" in guest_mail.body
+    learner_mail = next(m for m in outbox if m.to == cast.learner.email)
+    assert f"Join: http://127.0.0.1:8000{location}/room" in learner_mail.body
     page = await http.get(location)
     assert "3 invitations sent" in " ".join(flashes(page.text))
     text = text_of(page.text)

@@ -571,6 +571,56 @@ MEETING_CASES: list[Case] = [
 CASES += MEETING_CASES
 
 
+async def meeting_now(
+    services: Services, cast: Cast, ids: dict[str, object]
+) -> dict[str, object]:
+    """A meeting starting in five minutes, so its room is open; with a guest's link."""
+    change = await make_meeting(services, cast.faculty, invitees=[cast.learner],
+                                guests="guest@partner.example.com",
+                                starts_at="2026-12-01T07:05", ends_at="2026-12-01T08:00")
+    token = next(n.guest_token for n in change.invitations if n.guest)
+    return {"meeting": change.meeting.id, "guest_token": token}
+
+
+GUEST_LINK = "/meetings/{meeting}/join/{guest_token}"
+MEETING_ROOM_CASES: list[Case] = [
+    Case("GET", "/meetings/{meeting_id:int}/room", MEETING_SEEN, url="/meetings/{meeting}/room",
+         prepare=meeting_now),
+    Case("POST", "/meetings/{meeting_id:int}/room/token", MEETING_SEEN,
+         url="/meetings/{meeting}/room/token", prepare=meeting_now),
+    # the link in a guest's invitation is all it takes, whoever holds it
+    Case("GET", "/meetings/{meeting_id:int}/join/{token}", everyone(200), url=GUEST_LINK,
+         prepare=meeting_now),
+    Case("POST", "/meetings/{meeting_id:int}/join/{token}", everyone(200), url=GUEST_LINK,
+         form={"display_name": "Visiting Guest"}, prepare=meeting_now),
+    Case("POST", "/meetings/{meeting_id:int}/join/{token}/token", everyone(200),
+         url=GUEST_LINK + "/token", prepare=meeting_now),
+]
+CASES += MEETING_ROOM_CASES
+
+# -- reports of meetings and live sessions (courses.session_reports, courses.engagement)
+REPORT_CASES: list[Case] = [
+    Case("GET", "/meetings/{meeting_id:int}/report", meeting_managers(200),
+         url="/meetings/{meeting}/report", prepare=fresh_meeting),
+    Case("GET", "/meetings/{meeting_id:int}/attendance.csv", meeting_managers(200),
+         url="/meetings/{meeting}/attendance.csv", prepare=fresh_meeting),
+    Case("GET", "/meetings/{meeting_id:int}/chat.csv", meeting_managers(200),
+         url="/meetings/{meeting}/chat.csv", prepare=fresh_meeting),
+    Case("GET", "/admin/activities/{activity_id:int}/session-report", course_staff(200),
+         url="/admin/activities/{activity}/session-report"),
+    Case("GET", "/reports/engagement", admins(200)),
+    Case("GET", "/admin/outbox", admins(200)),  # app.mail_records
+]
+for name in ("polls", "poll-results", "questions"):  # courses.polls, .audience_questions
+    REPORT_CASES += [
+        Case("GET", f"/admin/activities/{{activity_id:int}}/{name}.csv", course_staff(200),
+             url=f"/admin/activities/{{activity}}/{name}.csv"),
+        Case("GET", f"/meetings/{{meeting_id:int}}/{name}.csv", meeting_managers(200),
+             url=f"/meetings/{{meeting}}/{name}.csv", prepare=fresh_meeting),
+    ]
+CASES += REPORT_CASES
+
+
 # -- webhooks (app.webhooks): administrators only ------------------------------------------
 async def fresh_webhook(
     services: Services, cast: Cast, ids: dict[str, object]

@@ -69,13 +69,15 @@ class Server:
 
     def token(self, *, room_id: str = ROOM, user_id: int = 1, name: str = "Dr. Test",
               host: bool = False, starts_in: timedelta = timedelta(0),
-              closes_in: timedelta = timedelta(hours=2), auto_record: bool = False) -> str:
+              closes_in: timedelta = timedelta(hours=2), auto_record: bool = False,
+              guest_id: int | None = None) -> str:
         now = self.app.state.services.clock.now()
         grant = JoinGrant(
-            room_id=room_id, user_id=user_id, display_name=name,
-            role="host" if host else "learner", title="Grand rounds",
+            room_id=room_id, user_id=0 if guest_id is not None else user_id, display_name=name,
+            role="host" if host else "guest" if guest_id is not None else "learner",
+            title="Grand rounds",
             starts_at=(now + starts_in).isoformat(), closes_at=(now + closes_in).isoformat(),
-            can_share_screen=host, is_host=host, auto_record=auto_record,
+            can_share_screen=host, is_host=host, auto_record=auto_record, guest_id=guest_id,
         )
         token: str = self.app.state.join_tokens.issue(grant)
         return token
