@@ -21,8 +21,13 @@ def configure_logging(fmt: str = "console", level: str = "INFO") -> None:
         shared.append(structlog.processors.format_exc_info)
     else:
         renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    # Loggers are cached on first use together with the processor list they saw; changing
+    # that list in place (not replacing it) keeps a second configure (a second app in one
+    # process) and structlog.testing.capture_logs reaching every logger already cached.
+    processors: list[structlog.typing.Processor] = structlog.get_config()["processors"]
+    processors[:] = [*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter]
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        processors=processors,
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,

@@ -198,7 +198,8 @@ def announce_demo(settings: Settings) -> None:
     lines = path.read_text().rstrip().splitlines()
     guest = guest_link_file(settings)
     guest_lines = (
-        ["  A guest's link to the demo meeting (its room opens five minutes after seeding):",
+        ["  A guest's link to the demo meeting (it starts five minutes after seeding; its room",
+         "  is open at once):",
          "    " + guest.read_text().strip()]
         if guest.exists() else []
     )
