@@ -6,8 +6,9 @@ Co-hosts cannot remove, mute or demote a host by right (``Presence.primary_host`
 
 Nobody is unmuted remotely: a host turns a microphone or camera off at the media server and
 tells its owner (``muted_by_host``), whose page turns it off too; only they turn it back on.
-A screen share is stopped by asking the sharer's page (``stop_screen``); taking someone's
-presenter role away also takes the right to share from the media server."""
+A host stopping a screen share stops its forwarding at the media server at once, and asks the
+sharer's page to stop (``stop_screen``); taking someone's presenter role away does both and
+takes the right to share from the media server."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import structlog
 
 from app.signaling import lobby, protocol
 from courses.models import GuestPolicy
-from media.sfu import Grants
+from media.sfu import Grants, Participant
 
 if TYPE_CHECKING:
     from app.signaling.rooms import LiveRoom, LiveRooms, Presence
@@ -86,8 +87,7 @@ class HostControls:
             case protocol.StopScreen(participant_id=pid):
                 target = self._target("stop_screen", pid, protect=True)
                 if target is not None:
-                    target.outbox.send({"type": "stop_screen", "by": self.me.display_name})
-                    self.log.info("room.screen_stopped", target=pid)
+                    self._stop_screen(target)
             case protocol.Remove(participant_id=pid, allow_rejoin=allow):
                 target = self._target("remove", pid, protect=True)
                 if target is not None:
@@ -120,12 +120,23 @@ class HostControls:
 
     def _mute(self, target: Presence, kind: str) -> None:
         assert kind in ("audio", "video")
-        sfu_room = self.rooms.sfu.get_room(self.room.room_id)
-        participant = sfu_room.participant(target.participant_id) if sfu_room else None
+        participant = self._participant(target)
         if participant is not None:
             participant.set_muted("audio" if kind == "audio" else "video", True)
         target.outbox.send({"type": "muted_by_host", "kind": kind, "by": self.me.display_name})
         self.log.info("room.muted_by_host", target=target.participant_id, kind=kind)
+
+    def _participant(self, target: Presence) -> Participant | None:
+        sfu_room = self.rooms.sfu.get_room(self.room.room_id)
+        return sfu_room.participant(target.participant_id) if sfu_room else None
+
+    def _stop_screen(self, target: Presence) -> None:
+        """The media server stops forwarding the share at once; the sharer's page is asked to
+        stop sharing (and so unpublishes it)."""
+        participant = self._participant(target)
+        forwarded = participant.pause_screen() if participant is not None else False
+        target.outbox.send({"type": "stop_screen", "by": self.me.display_name})
+        self.log.info("room.screen_stopped", target=target.participant_id, forwarded=forwarded)
 
     async def _remove(self, target: Presence, allow_rejoin: bool) -> None:
         message = REMOVED_MAY_RETURN if allow_rejoin else REMOVED_FOR_GOOD
@@ -153,8 +164,7 @@ class HostControls:
         was_sharing = target.can_share_screen
         target.is_host = role == "cohost" or target.primary_host
         target.can_share_screen = role in ("cohost", "presenter") or target.primary_host
-        sfu_room = self.rooms.sfu.get_room(self.room.room_id)
-        participant = sfu_room.participant(target.participant_id) if sfu_room else None
+        participant = self._participant(target)
         if participant is not None:
             grants = participant.info.grants
             participant.set_grants(Grants(
@@ -164,7 +174,7 @@ class HostControls:
         target.outbox.send({"type": "you", "is_host": target.is_host,
                             "can_share_screen": target.can_share_screen, "role": role})
         if was_sharing and not target.can_share_screen:
-            target.outbox.send({"type": "stop_screen", "by": self.me.display_name})
+            self._stop_screen(target)
         if target.is_host:
             target.outbox.send({"type": "lobby_queue", "waiting": lobby.lobby_queue(self.room)})
         self.room.broadcast({"type": "participant_updated", "participant": target.public()})

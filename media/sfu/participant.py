@@ -242,6 +242,20 @@ class Participant:
         self._hooks.mute_changed(self, kind, muted)
         return True
 
+    def pause_screen(self) -> bool:
+        """Stop forwarding the participant's screen share (a host stopped it). The sharer's
+        page is asked to stop and unpublishes it; sharing again is a new publication,
+        forwarded again. True if a share was being forwarded."""
+        paused = False
+        for track in self.publisher.tracks.values():
+            if track.source == "screen" and not track.muted:
+                track.muted = True
+                track.forwarder.set_paused(True)
+                paused = True
+        if paused:
+            self._log.info("sfu.screen_paused")
+        return paused
+
     def set_grants(self, grants: Grants) -> None:
         """Change what the participant may do from now on (a host made them a presenter, or
         took that away): the next negotiation answers by the new grants."""

@@ -155,8 +155,10 @@ class Peer:
     def of(self, kind: str) -> list[dict[str, Any]]:
         return [m for m in self.received if m.get("type") == kind]
 
-    async def publish(self, *, audio: bool = True, video: bool = True) -> None:
-        """Offer camera and microphone (aiortc's generated media), as the browser does."""
+    async def publish(self, *, audio: bool = True, video: bool = True,
+                      video_source: str = "camera") -> None:
+        """Offer camera and microphone (aiortc's generated media), as the browser does;
+        ``video_source="screen"`` labels the video a screen share."""
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         tracks: dict[str, str] = {}
         if audio:
@@ -166,7 +168,7 @@ class Peer:
         if video:
             vtrack = VideoStreamTrack()
             self.pc.addTrack(vtrack)
-            tracks[vtrack.id] = "camera"
+            tracks[vtrack.id] = video_source
 
         @self.pc.on("track")
         def on_track(track: Any) -> None:

@@ -206,3 +206,30 @@ async def test_meeting_rooms_publish_started_and_ended(
     assert started["data"]["meeting_id"] == change.meeting.id
     assert started["data"]["started_by"] == organizer.id
     assert ended["data"]["ended_by"] == "host" and ended["data"]["room_id"] == room_id
+
+
+async def test_stopping_a_screen_share_stops_its_forwarding_at_once(
+    server: Server, connect_peer: Connect
+) -> None:
+    """Even a page that ignores ``stop_screen`` shares nothing more."""
+    room = await _room(connect_peer, host=HOST, ann=ANN)
+    ann_id = room["ann"].participant_id
+    await room["host"].publish(video=False)  # the host's microphone; receives what comes
+    await room["host"].wait_for("answer")
+    await room["host"].send({"type": "set_role", "participant_id": ann_id, "role": "presenter"})
+    await room["ann"].wait_for("you")
+    await room["ann"].publish(audio=False, video_source="screen")
+    await room["ann"].wait_for("answer")
+    await room["host"].wait_for("streams", lambda m: bool(m["screens"]))
+    for _ in range(200):
+        if room["host"].frames.get("video", 0) > 5:
+            break
+        await asyncio.sleep(0.05)
+    assert room["host"].frames.get("video", 0) > 5, room["host"].frames
+
+    await room["host"].send({"type": "stop_screen", "participant_id": ann_id})
+    await room["ann"].wait_for("stop_screen")
+    await asyncio.sleep(0.5)  # what was on the wire arrives
+    stopped_at = room["host"].frames["video"]
+    await asyncio.sleep(1.5)
+    assert room["host"].frames["video"] <= stopped_at + 1, (stopped_at, room["host"].frames)
