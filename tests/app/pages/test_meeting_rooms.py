@@ -144,6 +144,8 @@ async def test_a_guest_link_for_another_meeting_or_after_the_end_is_refused(
     clock.at = STARTS.replace(hour=16)
     ended = await client.get(f"/meetings/{change.meeting.id}/join/{token}")
     assert ended.status_code == 410 and "has ended" in text_of(ended.text)
+    assert 'href="/catalog"' not in ended.text  # a guest still sees nothing else of Rounds
+    assert "ask the person who invited you" in text_of(ended.text)
     posted = await client.form(f"/meetings/{change.meeting.id}/join/{token}",
                                {"display_name": "Late"})
     assert posted.status_code == 410
