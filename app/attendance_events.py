@@ -62,27 +62,26 @@ class AttendanceRecorder:
         # any other room is ad hoc: no attendance to keep
 
     async def _session(self, event: Presence, activity_id: int) -> None:
-        if isinstance(event, events.ParticipantJoined):
-            user_id = account_id_of(event.user_id)
-            if user_id is None:
-                log.warning("attendance.not_a_user", room_id=event.room_id,
-                            participant_id=event.participant_id)
-                return
-            async with self.services.unit() as unit:
-                await AttendanceService(unit.session, unit.clock).joined(
+        joined = isinstance(event, events.ParticipantJoined)
+        async with self.services.unit() as unit:
+            service = AttendanceService(unit.session, unit.clock)
+            if isinstance(event, events.ParticipantJoined):
+                user_id = account_id_of(event.user_id)
+                if user_id is None:
+                    log.warning("attendance.not_a_user", room_id=event.room_id,
+                                participant_id=event.participant_id)
+                    return
+                await service.joined(
                     activity_id=activity_id, room_id=event.room_id,
                     participant_id=event.participant_id, user_id=user_id,
                     role=event.role, at=event.at,
                 )
-            await publish_quietly(self.services, PARTICIPANT_JOINED,
-                                  participant_data(event, activity_id))
-        else:
-            async with self.services.unit() as unit:
-                await AttendanceService(unit.session, unit.clock).left(
+            else:
+                await service.left(
                     participant_id=event.participant_id, reason=event.reason, at=event.at,
                 )
-            await publish_quietly(self.services, PARTICIPANT_LEFT,
-                                  participant_data(event, activity_id))
+        await publish_quietly(self.services, PARTICIPANT_JOINED if joined else PARTICIPANT_LEFT,
+                              participant_data(event, activity_id))
 
     async def _meeting(self, event: Presence, meeting_id: int) -> None:
         guest_id = guest_id_of(event.user_id)

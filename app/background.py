@@ -3,7 +3,6 @@ on ``services.extras`` under a key, so starting twice finds the running one."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 if TYPE_CHECKING:
@@ -11,6 +10,8 @@ if TYPE_CHECKING:
 
 
 class Loop(Protocol):
+    def __init__(self, services: Services) -> None: ...
+
     async def start(self) -> None: ...
 
     async def close(self) -> None: ...
@@ -19,13 +20,12 @@ class Loop(Protocol):
 L = TypeVar("L", bound=Loop)
 
 
-async def start_once(services: Services, key: str, kind: type[L],
-                     make: Callable[[Services], L]) -> L:
+async def start_once(services: Services, key: str, kind: type[L]) -> L:
     """Start this process's ``kind`` loop; the same one if it already runs."""
     found = services.extras.get(key)
     if isinstance(found, kind):
         return found
-    loop = make(services)
+    loop = kind(services)
     services.extras[key] = loop
     await loop.start()
     return loop

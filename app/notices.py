@@ -12,6 +12,7 @@ import math
 from datetime import datetime
 
 from app.mail import Message
+from courses.certificate_pdf import verify_url
 from courses.certificates import credit_lines
 from courses.models import Certificate, Recording, User
 from courses.profile import REMINDERS_LABEL
@@ -141,7 +142,7 @@ def certificate_issued(certificate: Certificate, user: User, base_url: str) -> M
         f"({certificate.course_title}) was issued.\n\n{credit}"
         f"Download it (after signing in): {base_url}/certificates/{certificate.code}.pdf\n"
         f"Its verification code is {certificate.code}; anyone you show it to can confirm it "
-        f"at {base_url}/verify/{certificate.code}\n"
+        f"at {verify_url(base_url, certificate.code)}\n"
     )
     return Message(to=user.email, subject=f"Your certificate: {certificate.activity_title}",
                    body=body, kind=CERTIFICATE_ISSUED)

@@ -96,7 +96,7 @@ class ReminderSweeper:
 
 async def start_reminders(services: Services) -> ReminderSweeper:
     """Start this process's sweeper (kept on ``services.extras``); the same one if it runs."""
-    return await background.start_once(services, EXTRAS_KEY, ReminderSweeper, ReminderSweeper)
+    return await background.start_once(services, EXTRAS_KEY, ReminderSweeper)
 
 
 async def stop_reminders(services: Services) -> None:

@@ -19,7 +19,6 @@ LABEL_WIDTH = 200
 RIGHT_MARGIN = 24
 AXIS_HEIGHT = 28
 ROW_HEIGHT = 26
-BAR_HEIGHT = 14
 MIN_BAR = 2.0
 """A connection of a few seconds still shows."""
 MAX_LABEL = 28

@@ -41,7 +41,8 @@ def normalize_email(raw: str) -> str:
     return checked.normalized.lower()
 
 
-def _token_digest(token: str) -> str:
+def token_digest(token: str) -> str:
+    """How a secret token in a link is kept: its SHA-256, never the token."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -250,7 +251,7 @@ class AccountService:
         self.session.add(
             PasswordResetToken(
                 user_id=user.id or 0,
-                token_hash=_token_digest(token),
+                token_hash=token_digest(token),
                 created_at=now,
                 expires_at=now + ttl,
             )
@@ -262,7 +263,7 @@ class AccountService:
         row = (
             await self.session.exec(
                 select(PasswordResetToken).where(
-                    PasswordResetToken.token_hash == _token_digest(token or "")
+                    PasswordResetToken.token_hash == token_digest(token or "")
                 )
             )
         ).first()

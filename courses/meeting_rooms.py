@@ -64,6 +64,16 @@ class MeetingPass:
         return Person(user_id=self.user.id)
 
 
+def hosts(meeting: Meeting, user: User) -> bool:
+    """Whether ``user`` hosts ``meeting``'s room: its organizer, or an administrator."""
+    return meeting.organizer_id == user.id or permissions.is_admin(user)
+
+
+def opens_at(occurrence: Occurrence, *, is_host: bool) -> datetime:
+    """When the room lets its hosts, or everyone else, in for ``occurrence``."""
+    return occurrence.starts_at - (HOST_EARLY_ENTRY if is_host else EARLY_ENTRY)
+
+
 def occurrence_open(meeting: Meeting, now: datetime, *, is_host: bool) -> Occurrence:
     """The occurrence whose room is open at ``now``, or the domain error saying when it
     opens or that the meeting is over."""
@@ -74,7 +84,7 @@ def occurrence_open(meeting: Meeting, now: datetime, *, is_host: bool) -> Occurr
     if not following:
         raise SessionOver("This meeting has ended.")
     occurrence = following[0]
-    if now < occurrence.starts_at - early:
+    if now < opens_at(occurrence, is_host=is_host):
         minutes = int(early.total_seconds() // 60)
         raise SessionNotYetOpen(
             f"The room opens {minutes} minutes before the meeting starts "
@@ -105,7 +115,7 @@ class MeetingRoomService:
         part; anyone else finds no such meeting (``MeetingNotFound``)."""
         view = await self.meetings.visible(meeting_id, user)
         meeting = view.meeting
-        is_host = meeting.organizer_id == user.id or permissions.is_admin(user)
+        is_host = hosts(meeting, user)
         occurrence = occurrence_open(meeting, self.clock.now(), is_host=is_host)
         await self._check_ban(meeting, Person(user_id=user.id))
         return MeetingPass(meeting, occurrence, is_host, user.display_name, user=user)

@@ -13,8 +13,6 @@ Sending them is the caller's job, after the change has been committed.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import secrets
 from collections.abc import Mapping
@@ -27,6 +25,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses import permissions
+from courses.accounts import token_digest
 from courses.calendar_files import Person
 from courses.clock import Clock
 from courses.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -78,10 +77,6 @@ def next_occurrences(meeting: Meeting, now: datetime, limit: int = 5) -> list[Oc
     return upcoming(
         meeting.starts_at, meeting.ends_at, meeting.timezone, rule_of(meeting), now, limit
     )
-
-
-def _token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -234,12 +229,11 @@ class MeetingService:
 
     async def guest_by_token(self, meeting_id: int, token: str) -> MeetingInvitee | None:
         """The guest of ``meeting_id`` whose join token this is; None for any other token."""
-        digest = _token_digest(token)
-        stmt = select(MeetingInvitee).where(MeetingInvitee.guest_token_hash == digest)
+        stmt = select(MeetingInvitee).where(
+            MeetingInvitee.guest_token_hash == token_digest(token)
+        )
         row = (await self.session.exec(stmt)).first()
-        if row is None or row.meeting_id != meeting_id or row.guest_token_hash is None:
-            return None
-        return row if hmac.compare_digest(row.guest_token_hash, digest) else None
+        return row if row is not None and row.meeting_id == meeting_id else None
 
     # -- changing ----------------------------------------------------------------------------
     @staticmethod
@@ -397,7 +391,7 @@ class MeetingService:
                 # token is kept, so a new one is made and the older link stops working.
                 token = secrets.token_urlsafe(32)
                 tokens[row.email] = token
-                row.guest_token_hash = _token_digest(token)
+                row.guest_token_hash = token_digest(token)
                 self.session.add(row)
         for user_id in sorted(user_ids - kept_users):
             self.session.add(
@@ -414,7 +408,7 @@ class MeetingService:
                     meeting_id=meeting.id or 0,
                     email=guest.email,
                     name=guest.name,
-                    guest_token_hash=_token_digest(token),
+                    guest_token_hash=token_digest(token),
                     created_at=now,
                 )
             )

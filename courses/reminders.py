@@ -140,7 +140,7 @@ class ReminderService:
             if lead is None:
                 continue
             found += [DueReminder(occasion, lead, r) for r in recipients]
-        sent = await self._already_sent({r.occasion.key for r in found})
+        sent = await self._already_sent({r.occasion.key for r in found}, now)
         due = [
             r for r in found
             if (r.occasion.key, r.occasion.starts_at, r.recipient.email, r.lead.value)
@@ -169,11 +169,18 @@ class ReminderService:
         return True
 
     # -- what is coming up, and who is told --------------------------------------------------
-    async def _already_sent(self, keys: set[str]) -> set[tuple[str, datetime, str, str]]:
+    async def _already_sent(
+        self, keys: set[str], now: datetime
+    ) -> set[tuple[str, datetime, str, str]]:
+        """What went out for occurrences still to come (anything due starts after ``now``;
+        a long series' past reminders are not read again every sweep)."""
         if not keys:
             return set()
         rows = await self.session.exec(
-            select(ReminderSent).where(col(ReminderSent.subject_key).in_(sorted(keys)))
+            select(ReminderSent).where(
+                col(ReminderSent.subject_key).in_(sorted(keys)),
+                col(ReminderSent.occurrence_at) > now,
+            )
         )
         return {(r.subject_key, r.occurrence_at, r.recipient, r.lead) for r in rows.all()}
 

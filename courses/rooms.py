@@ -23,13 +23,6 @@ log = structlog.get_logger(__name__)
 DEFAULT_POLICY = GuestPolicy.SIGNED_IN
 """People signed in (enrolled learners, invitees) come straight in; guests wait for a host."""
 
-POLICY_LABELS: dict[GuestPolicy, str] = {
-    GuestPolicy.ADMIT: "Let everyone in",
-    GuestPolicy.ASK: "Everyone waits for a host to let them in",
-    GuestPolicy.SIGNED_IN: "Let signed-in people in; guests wait for a host",
-    GuestPolicy.DENY: "Let signed-in people in; turn guests away",
-}
-
 
 class Entry(StrEnum):
     ENTER = "enter"
@@ -98,6 +91,17 @@ class Person:
     def __post_init__(self) -> None:
         if (self.user_id is None) == (self.guest_id is None):
             raise ValueError("a person is a user or a guest")
+
+    @property
+    def key(self) -> str:
+        """Who this is across devices and reconnects: "u:<user id>" or "g:<guest id>"."""
+        return f"g:{self.guest_id}" if self.guest_id is not None else f"u:{self.user_id}"
+
+
+def person_of(user_id: int, guest_id: int | None) -> Person:
+    """The person a join grant or a room presence speaks for: a guest when ``guest_id`` is
+    set (their ``user_id`` is then 0), else the user."""
+    return Person(guest_id=guest_id) if guest_id is not None else Person(user_id=user_id)
 
 
 class RoomPolicyService:

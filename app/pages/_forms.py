@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from app.api.params import path_id
 from app.middleware.csrf import FIELD as CSRF_FIELD
 from courses.errors import ActivityNotFound, CourseNotFound, NotFound, UserNotFound
+from courses.meetings import MeetingNotFound
 
 MULTI_VALUE = frozenset({"faculty_ids", "invitee_ids"})
 
@@ -56,6 +57,7 @@ _MISSING: dict[str, tuple[type[NotFound], str]] = {
     "course_id": (CourseNotFound, "course"),
     "activity_id": (ActivityNotFound, "activity"),
     "user_id": (UserNotFound, "user"),
+    "meeting_id": (MeetingNotFound, "meeting"),
 }
 
 

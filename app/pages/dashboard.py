@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from app.auth import current_user, require_user, services_of
 from app.pages._forms import redirect, render
-from courses.meeting_rooms import EARLY_ENTRY, HOST_EARLY_ENTRY
+from courses.meeting_rooms import hosts, opens_at
 from courses.meetings import MeetingService
 
 # The join button opens this long before a live session starts.
@@ -41,8 +41,8 @@ async def dashboard(request: Request) -> Response:
             # meetings whose room is open to this person now (courses.meeting_rooms)
             "open_meetings": {
                 m.meeting.id for m in meetings
-                if m.next is not None and now >= m.next.starts_at - (
-                    HOST_EARLY_ENTRY if m.organizing or user.is_admin else EARLY_ENTRY)
+                if m.next is not None
+                and now >= opens_at(m.next, is_host=hosts(m.meeting, user))
             },
             "now": now,
             "join_opens": JOIN_OPENS_BEFORE,

@@ -15,13 +15,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from app.api.params import path_id
 from app.auth import require_teacher, services_of
 from app.pages._forms import path_int
 from app.wiring import Unit
 from courses.audience_questions import AudienceQuestionService, questions_csv
 from courses.clock import Clock
-from courses.meetings import MeetingNotFound
 from courses.models import User
 from courses.polls import PollService, poll_results_csv, polls_csv
 from courses.room_records import RoomRecord, meeting_record, session_record
@@ -51,7 +49,7 @@ async def _questions(session: AsyncSession, clock: Clock, record: RoomRecord) ->
 def _finder(request: Request, user: User) -> Find:
     """The session or meeting the path names, checked against ``user`` once a unit is open."""
     if "meeting_id" in request.path_params:
-        meeting_id = path_id(request, "meeting_id", MeetingNotFound, "meeting")
+        meeting_id = path_int(request, "meeting_id")
         return lambda unit: meeting_record(unit.session, unit.clock, meeting_id, user)
     activity_id = path_int(request, "activity_id")
     return lambda unit: session_record(unit.session, unit.clock, activity_id, user)

@@ -55,7 +55,6 @@ async def room_page(request: Request) -> Response:
         token_url=f"/activities/{activity.id}/live/token",
         display_name=session_pass.user.display_name,
         is_host=session_pass.is_host,
-        can_share_screen=session_pass.is_host,
         starts_at=activity.starts_at,
         ends_at=activity.ends_at,
         timezone=activity.timezone,

@@ -21,7 +21,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from app.api.params import path_id
 from app.auth import require_admin, require_teacher, services_of
 from app.pages._forms import path_int, query_text, render
 from app.pages.reports import PERIOD_FIELDS
@@ -30,7 +29,6 @@ from courses.chat import ChatService, chat_csv
 from courses.date_ranges import DateRange, parse_period
 from courses.engagement import EngagementService, engagement_csv
 from courses.errors import InvalidInput
-from courses.meetings import MeetingNotFound
 from courses.models import Course, User
 from courses.session_reports import MeetingReport, SessionReportService, meeting_attendance_csv
 
@@ -41,9 +39,6 @@ MAX_OCCURRENCE = 60
 """Characters of ``?occurrence=``: an ISO time with its offset is about 25."""
 FORMATS = ("html", "csv")
 
-
-def _meeting_id(request: Request) -> int:
-    return path_id(request, "meeting_id", MeetingNotFound, "meeting")
 
 
 def _download(body: str, filename: str) -> Response:
@@ -64,7 +59,7 @@ def _day(moment: datetime, zone: str) -> str:
 # -- a meeting's occurrence ------------------------------------------------------------------
 async def _meeting_report(request: Request) -> tuple[User, MeetingReport]:
     user = require_teacher(request)
-    meeting_id = _meeting_id(request)
+    meeting_id = path_int(request, "meeting_id")
     wanted = query_text(request, "occurrence", MAX_OCCURRENCE)
     async with services_of(request).unit() as unit:
         report = await SessionReportService(unit.session, unit.clock).meeting(
@@ -100,7 +95,7 @@ async def meeting_attendance_download(request: Request) -> Response:
 async def meeting_chat_download(request: Request) -> Response:
     """The meeting's chat; with ``?occurrence=`` only that occurrence's."""
     user = require_teacher(request)
-    meeting_id = _meeting_id(request)
+    meeting_id = path_int(request, "meeting_id")
     wanted = query_text(request, "occurrence", MAX_OCCURRENCE)
     async with services_of(request).unit() as unit:
         transcript = await ChatService(unit.session, unit.clock).meeting_transcript(

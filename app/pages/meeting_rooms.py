@@ -8,10 +8,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from app.api.params import path_id
 from app.auth import require_user, services_of
 from app.join_tokens import JoinGrant, JoinTokens
-from app.pages._forms import read_form, render
+from app.pages._forms import path_int, read_form, render
 from app.pages.room_view import RoomView
 from courses.meeting_rooms import GUEST_NAME_MAX, MeetingPass, MeetingRoomService
 from courses.meetings import MeetingNotFound
@@ -21,9 +20,6 @@ log = structlog.get_logger(__name__)
 
 TOKEN_MAX = 200
 
-
-def _meeting_id(request: Request) -> int:
-    return path_id(request, "meeting_id", MeetingNotFound, "meeting")
 
 
 def _link_token(request: Request) -> str:
@@ -67,7 +63,6 @@ def _page(request: Request, meeting_pass: MeetingPass, token_url: str) -> Respon
         token_url=token_url,
         display_name=meeting_pass.display_name,
         is_host=meeting_pass.is_host,
-        can_share_screen=meeting_pass.is_host,
         starts_at=meeting_pass.occurrence.starts_at,
         ends_at=meeting_pass.occurrence.ends_at,
         timezone=meeting.timezone,
@@ -87,7 +82,7 @@ def _page(request: Request, meeting_pass: MeetingPass, token_url: str) -> Respon
 
 async def _user_pass(request: Request) -> MeetingPass:
     user = require_user(request)
-    meeting_id = _meeting_id(request)
+    meeting_id = path_int(request, "meeting_id")
     async with services_of(request).unit() as unit:
         return await MeetingRoomService(unit.session, unit.clock).admit_user(meeting_id, user)
 
@@ -109,7 +104,7 @@ async def room_token(request: Request) -> Response:
 
 
 async def _guest_pass(request: Request, name: object = None) -> MeetingPass:
-    meeting_id = _meeting_id(request)
+    meeting_id = path_int(request, "meeting_id")
     token = _link_token(request)
     async with services_of(request).unit() as unit:
         return await MeetingRoomService(unit.session, unit.clock).admit_guest(

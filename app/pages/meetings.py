@@ -10,14 +10,13 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from app import invitations
-from app.api.params import path_id
 from app.auth import require_teacher, require_user, services_of
 from app.flash import flash
-from app.pages._forms import read_form, redirect, render
+from app.pages._forms import path_int, read_form, redirect, render
 from app.templating import local_time
 from courses.calendar_files import Method, Person, calendar_file
 from courses.errors import InvalidInput
-from courses.meetings import MeetingChange, MeetingNotFound, MeetingService
+from courses.meetings import MeetingChange, MeetingService
 from courses.models import User
 
 log = structlog.get_logger(__name__)
@@ -35,9 +34,6 @@ ZONES = (
 )
 """Offered in the form's list; any other IANA name may be typed."""
 
-
-def _meeting_id(request: Request) -> int:
-    return path_id(request, "meeting_id", MeetingNotFound, "meeting")
 
 
 async def _send(request: Request, change: MeetingChange) -> int:
@@ -113,7 +109,7 @@ def _invited(sent: int) -> str:
 
 async def detail(request: Request) -> Response:
     user = require_user(request)
-    meeting_id = _meeting_id(request)
+    meeting_id = path_int(request, "meeting_id")
     async with services_of(request).unit() as unit:
         view = await MeetingService(unit.session, unit.clock).visible(meeting_id, user)
     return render(
@@ -125,7 +121,7 @@ async def detail(request: Request) -> Response:
 
 async def edit_page(request: Request) -> Response:
     user = require_teacher(request)
-    meeting_id = _meeting_id(request)
+    meeting_id = path_int(request, "meeting_id")
     async with services_of(request).unit() as unit:
         view, guests = await MeetingService(unit.session, unit.clock).managed(meeting_id, user)
     m = view.meeting
@@ -146,7 +142,7 @@ async def edit_page(request: Request) -> Response:
 
 async def update(request: Request) -> Response:
     user = require_teacher(request)
-    meeting_id = _meeting_id(request)
+    meeting_id = path_int(request, "meeting_id")
     data = await read_form(request)
     data.setdefault("invitee_ids", [])  # nobody chosen sends nothing
     try:
@@ -163,7 +159,7 @@ async def update(request: Request) -> Response:
 
 async def cancel(request: Request) -> Response:
     user = require_teacher(request)
-    meeting_id = _meeting_id(request)
+    meeting_id = path_int(request, "meeting_id")
     async with services_of(request).unit() as unit:
         change = await MeetingService(unit.session, unit.clock).cancel(meeting_id, user)
     sent = await _send(request, change)
@@ -174,7 +170,7 @@ async def cancel(request: Request) -> Response:
 async def ics(request: Request) -> Response:
     """The meeting as a calendar file to import (iTIP PUBLISH; no attendees listed)."""
     user = require_user(request)
-    meeting_id = _meeting_id(request)
+    meeting_id = path_int(request, "meeting_id")
     services = services_of(request)
     async with services.unit() as unit:
         view = await MeetingService(unit.session, unit.clock).visible(meeting_id, user)

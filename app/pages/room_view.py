@@ -16,7 +16,7 @@ class RoomView:
     """Where the page asks for a fresh join token (POST, with the CSRF header)."""
     display_name: str
     is_host: bool
-    can_share_screen: bool
+    """Hosts run the room: they share their screen, record, and end it for everyone."""
     starts_at: datetime
     ends_at: datetime
     timezone: str | None
@@ -26,6 +26,5 @@ class RoomView:
     back_label: str = ""
     crumb_href: str = ""
     crumb_label: str = ""
-    can_record: bool = True
     guest: bool = False
     """A meeting guest: the page shows nothing of the rest of Rounds."""

@@ -18,6 +18,7 @@ import structlog
 
 from app.signaling import lobby, protocol
 from courses.models import GuestPolicy
+from courses.rooms import REMOVED as REMOVED_FOR_GOOD
 from media.sfu import Grants, Participant
 
 if TYPE_CHECKING:
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 REMOVED = 4424
-REMOVED_FOR_GOOD = "A host removed you from this room; you cannot rejoin it."
 REMOVED_MAY_RETURN = "A host removed you from this room. You may rejoin."
 
 
@@ -47,7 +47,7 @@ class HostControls:
         self.log.warning("signaling.host_command_refused", command=command, target=target)
         self._error("forbidden", message)
 
-    def _target(self, command: str, participant_id: str, *, protect: bool) -> Presence | None:
+    def _target(self, command: str, participant_id: str) -> Presence | None:
         """The person a command is about, or None (after telling the sender why)."""
         target = self.room.present.get(participant_id)
         if target is None:
@@ -56,7 +56,7 @@ class HostControls:
         if target is self.me and command in ("remove", "set_role"):
             self._error("invalid", "Use Leave to leave; a host cannot change their own role.")
             return None
-        if protect and target.primary_host and not self.me.primary_host:
+        if target.primary_host and not self.me.primary_host:
             self._refuse(command, "A co-host cannot do that to a host.", participant_id)
             return None
         return target
@@ -76,7 +76,7 @@ class HostControls:
             case protocol.SetGuestPolicy(policy=policy):
                 await self._set_policy(GuestPolicy(policy))
             case protocol.MuteParticipant(participant_id=pid, kind=kind):
-                target = self._target("mute_participant", pid, protect=True)
+                target = self._target("mute_participant", pid)
                 if target is not None:
                     self._mute(target, kind)
             case protocol.MuteAll():
@@ -85,15 +85,15 @@ class HostControls:
                     self._mute(target, "audio")
                 self.log.info("room.muted_all", count=len(muted))
             case protocol.StopScreen(participant_id=pid):
-                target = self._target("stop_screen", pid, protect=True)
+                target = self._target("stop_screen", pid)
                 if target is not None:
                     self._stop_screen(target)
             case protocol.Remove(participant_id=pid, allow_rejoin=allow):
-                target = self._target("remove", pid, protect=True)
+                target = self._target("remove", pid)
                 if target is not None:
                     await self._remove(target, allow)
             case protocol.SetRole(participant_id=pid, role=role):
-                target = self._target("set_role", pid, protect=True)
+                target = self._target("set_role", pid)
                 if target is not None:
                     self._set_role(target, role)
 

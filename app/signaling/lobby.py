@@ -29,7 +29,6 @@ class Waiting:
     name: str
     role: str
     guest: bool
-    person_key: str
     arrived_at: datetime
     outbox: Outbox
     decision: asyncio.Future[bool] = field(

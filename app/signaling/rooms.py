@@ -19,7 +19,7 @@ from app.signaling.chat import ChatStore, RaisedHand, hand_queue, lower_on_leave
 from app.signaling.lobby import Waiting, lobby_queue, room_state
 from app.signaling.outbox import Outbox
 from courses.models import GuestPolicy
-from courses.rooms import DEFAULT_POLICY, Person
+from courses.rooms import DEFAULT_POLICY, Person, person_of
 from media import events
 from media.sfu import Grants, Participant, ParticipantInfo, Room, Sfu
 from media.sfu.errors import SfuError
@@ -52,14 +52,12 @@ class Presence:
 
     @property
     def person(self) -> Person:
-        if self.guest_id is not None:
-            return Person(guest_id=self.guest_id)
-        return Person(user_id=self.user_id)
+        return person_of(self.user_id, self.guest_id)
 
     @property
     def person_key(self) -> str:
-        """Who this is across devices and reconnects: "u:<user id>" or "g:<guest id>"."""
-        return f"g:{self.guest_id}" if self.guest_id is not None else f"u:{self.user_id}"
+        """Who this is across devices and reconnects (``courses.rooms.Person.key``)."""
+        return self.person.key
 
     def public(self) -> dict[str, Any]:
         return {
@@ -109,6 +107,14 @@ def _screens(sfu_room: Room | None) -> list[str]:
     if sfu_room is None:
         return []
     return sorted({t.stream_id for t in sfu_room.tracks() if t.source == "screen"})
+
+
+def _gone(room: LiveRoom, participant_id: str, reason: events.LeaveReason) -> None:
+    """Someone is no longer in the room (already off ``present``): tell the others, and
+    take their hand down."""
+    room.broadcast({"type": "participant_left", "participant_id": participant_id,
+                    "reason": reason})
+    lower_on_leave(room, participant_id)
 
 
 class LiveRooms:
@@ -170,10 +176,8 @@ class LiveRooms:
         room.settings_loaded = True
 
     async def is_banned(self, room: LiveRoom, grant: JoinGrant) -> bool:
-        person = (Person(guest_id=grant.guest_id) if grant.guest_id is not None
-                  else Person(user_id=grant.user_id))
-        key = f"g:{grant.guest_id}" if grant.guest_id is not None else f"u:{grant.user_id}"
-        if key in room.banned:
+        person = person_of(grant.user_id, grant.guest_id)
+        if person.key in room.banned:
             return True
         if self.store is None:
             return False
@@ -284,9 +288,7 @@ class LiveRooms:
         if sfu_room is not None:
             with contextlib.suppress(SfuError):
                 await sfu_room.leave(participant_id, reason)
-        room.broadcast({"type": "participant_left", "participant_id": participant_id,
-                        "reason": reason})
-        lower_on_leave(room, participant_id)
+        _gone(room, participant_id, reason)
         log.info("room.left", room_id=room_id, participant_id=participant_id, reason=reason)
 
     async def close(self, room_id: str, reason: str, *, by_host: bool = False) -> None:
@@ -343,6 +345,4 @@ class LiveRooms:
                 presence.outbox.send({"type": "error", "code": "connection_lost",
                                       "message": "Your media connection was lost; rejoining."})
                 presence.outbox.close(4000, "media connection lost")
-                room.broadcast({"type": "participant_left",
-                                "participant_id": event.participant_id, "reason": "dropped"})
-                lower_on_leave(room, event.participant_id)
+                _gone(room, event.participant_id, "dropped")

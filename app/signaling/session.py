@@ -179,10 +179,7 @@ class SignalingSession:
         grant = self.grant
         waiting = lobby.Waiting(
             participant_id=self.participant_id, name=grant.display_name, role=grant.role,
-            guest=grant.guest_id is not None,
-            person_key=f"g:{grant.guest_id}" if grant.guest_id is not None
-            else f"u:{grant.user_id}",
-            arrived_at=self.rooms.clock.now(), outbox=self.outbox,
+            guest=grant.guest_id is not None, arrived_at=self.rooms.clock.now(), outbox=self.outbox,
         )
         lobby.wait(self.room, waiting)
         self.outbox.send({"type": "lobby", "message": message, "title": self.room.title})
@@ -246,7 +243,10 @@ class SignalingSession:
         self.interaction = ParticipantInteraction(self.room, me, self.rooms.interaction_store,
                                                   self.rooms.clock.now)
         self._tasks.append(asyncio.create_task(self._relay_offers(), name="signaling-offers"))
-        await self.interaction.start()  # polls and questions, right after welcome
+        # polls and questions, right after welcome; off the path of the first offer (the
+        # room's lock keeps the snapshot no older than a change already sent)
+        self._tasks.append(asyncio.create_task(self.interaction.start(),
+                                               name="signaling-interaction"))
 
     async def _relay_offers(self) -> None:
         assert self.participant is not None

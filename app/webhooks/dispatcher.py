@@ -167,7 +167,7 @@ class WebhookDispatcher:
 
 async def start_dispatcher(services: Services) -> WebhookDispatcher:
     """Start this process's dispatcher (kept on ``services.extras``); the same one if it runs."""
-    return await background.start_once(services, EXTRAS_KEY, WebhookDispatcher, WebhookDispatcher)
+    return await background.start_once(services, EXTRAS_KEY, WebhookDispatcher)
 
 
 async def stop_dispatcher(services: Services) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement, delete, func
@@ -18,6 +18,8 @@ from courses.clock import Clock
 from courses.errors import Conflict, InvalidInput, NotFound
 from courses.models.types import MAX_ID
 from courses.models.webhooks import DeliveryState, WebhookDelivery, WebhookEndpoint
+
+R = TypeVar("R", WebhookEndpoint, WebhookDelivery)
 
 URL_MAX_LENGTH = 2000
 DESCRIPTION_MAX_LENGTH = 200
@@ -112,11 +114,15 @@ class WebhookStore:
             stmt = select(WebhookEndpoint).order_by(col(WebhookEndpoint.id))
             return list((await session.exec(stmt)).all())
 
+    async def _row(self, model: type[R], row_id: int) -> R | None:
+        """The row with this id, freshly read; None for no such row (or an impossible id)."""
+        if not 0 < row_id <= MAX_ID:
+            return None
+        async with self.db.session() as session:
+            return await session.get(model, row_id, populate_existing=True)
+
     async def endpoint(self, endpoint_id: int) -> WebhookEndpoint:
-        found = None
-        if 0 < endpoint_id <= MAX_ID:
-            async with self.db.session() as session:
-                found = await session.get(WebhookEndpoint, endpoint_id, populate_existing=True)
+        found = await self._row(WebhookEndpoint, endpoint_id)
         if found is None:
             raise WebhookNotFound(f"There is no webhook endpoint with id {endpoint_id}.")
         return found
@@ -187,10 +193,7 @@ class WebhookStore:
             return list((await session.exec(stmt)).all())
 
     async def delivery(self, delivery_id: int) -> WebhookDelivery:
-        found = None
-        if 0 < delivery_id <= MAX_ID:
-            async with self.db.session() as session:
-                found = await session.get(WebhookDelivery, delivery_id, populate_existing=True)
+        found = await self._row(WebhookDelivery, delivery_id)
         if found is None:
             raise DeliveryNotFound(f"There is no webhook delivery with id {delivery_id}.")
         return found

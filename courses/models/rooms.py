@@ -31,7 +31,7 @@ class GuestPolicy(StrEnum):
 
 class RoomSetting(SQLModel, table=True):
     """A room's guest policy as its host last set it (rooms without a row use the default
-    for their kind: ``courses.rooms.default_policy``)."""
+    ``courses.rooms.DEFAULT_POLICY``)."""
 
     __tablename__ = "room_settings"
 

@@ -1002,7 +1002,7 @@
       el.endButton.disabled = !joined;
       el.endButton.hidden = !S.isHost;
     }
-    if (el.recordButton) el.recordButton.hidden = !S.isHost || root.dataset.canRecord === "false";
+    if (el.recordButton) el.recordButton.hidden = !S.isHost;
   }
 
   function setPressed(button, pressed, label) {
