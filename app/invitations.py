@@ -9,7 +9,7 @@ from datetime import datetime
 
 import structlog
 
-from app.mail import Attachment, Mailer, Message
+from app.mail import Attachment, Mailer, Message, send_each
 from courses.calendar_files import Method, calendar_file
 from courses.meetings import MeetingChange, Notice
 from courses.models import Meeting
@@ -85,14 +85,7 @@ def messages(change: MeetingChange, base_url: str, stamp: datetime) -> list[Mess
 
 async def send(mailer: Mailer, change: MeetingChange, base_url: str, stamp: datetime) -> int:
     """Send every notice of ``change``; returns how many went out."""
-    sent = 0
-    for message in messages(change, base_url, stamp):
-        try:
-            await mailer.send(message)
-        except Exception:
-            log.exception("meeting.invitation_failed", meeting_id=change.meeting.id, to=message.to)
-            continue
-        sent += 1
+    sent = await send_each(mailer, messages(change, base_url, stamp), meeting_id=change.meeting.id)
     log.info(
         "meeting.notices_sent",
         meeting_id=change.meeting.id,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import smtplib
 import ssl
+from collections.abc import Iterable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from enum import StrEnum
@@ -159,6 +160,21 @@ class Mailer:
             if url.username:
                 client.login(unquote(url.username), unquote(url.password or ""))
             client.send_message(email)
+
+
+
+async def send_each(mailer: Mailer, messages: Iterable[Message], **about: object) -> int:
+    """Send every message, one failure not stopping the rest (it is logged); returns how
+    many went. ``about`` goes into the log line."""
+    sent = 0
+    for message in messages:
+        try:
+            await mailer.send(message)
+        except Exception:
+            log.exception("mail.not_sent", kind=message.kind, to=message.to, **about)
+            continue
+        sent += 1
+    return sent
 
 
 def _params(text: str) -> dict[str, str]:

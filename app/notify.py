@@ -5,13 +5,12 @@ recorded (``app.mail``), never raised into the work that happened, like webhooks
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import structlog
 
 from app import notices
-from app.mail import Message
+from app.mail import send_each
 from courses.models import Certificate, Course, Recording, User
 from courses.recording_audiences import published_audience, ready_audience
 
@@ -19,19 +18,6 @@ if TYPE_CHECKING:
     from app.wiring import Services
 
 log = structlog.get_logger(__name__)
-
-
-async def send_each(services: Services, messages: Sequence[Message], **about: object) -> int:
-    """Send every message; returns how many went. ``about`` goes into the log lines."""
-    sent = 0
-    for message in messages:
-        try:
-            await services.mailer.send(message)
-        except Exception:
-            log.exception("notice.not_sent", kind=message.kind, to=message.to, **about)
-            continue
-        sent += 1
-    return sent
 
 
 async def _recording(services: Services, recording_id: int) -> tuple[Recording, Course | None]:
@@ -60,7 +46,7 @@ async def recording_ready(services: Services, recording_id: int) -> int:
     title = course.title if course is not None else None
     messages = [notices.recording_ready(recording, title, t.user, t.manages, base_url)
                 for t in told]
-    sent = await send_each(services, messages, recording_id=recording_id)
+    sent = await send_each(services.mailer, messages, recording_id=recording_id)
     log.info("recording.ready_notices_sent", recording_id=recording_id, sent=sent,
              recipients=len(messages))
     return sent
@@ -80,7 +66,7 @@ async def recording_published(services: Services, recording_id: int) -> int:
     base_url = services.settings.public_url
     messages = [notices.recording_published(recording, course.title, u, base_url)
                 for u in learners]
-    sent = await send_each(services, messages, recording_id=recording_id)
+    sent = await send_each(services.mailer, messages, recording_id=recording_id)
     log.info("recording.published_notices_sent", recording_id=recording_id, sent=sent,
              recipients=len(messages))
     return sent
@@ -89,7 +75,7 @@ async def recording_published(services: Services, recording_id: int) -> int:
 async def certificate_issued(services: Services, certificate: Certificate, learner: User) -> int:
     """Tell the learner their certificate was issued, with its verification link."""
     message = notices.certificate_issued(certificate, learner, services.settings.public_url)
-    sent = await send_each(services, [message], certificate_id=certificate.id,
+    sent = await send_each(services.mailer, [message], certificate_id=certificate.id,
                            user_id=learner.id)
     log.info("certificate.issued_notice_sent", certificate_id=certificate.id,
              code=certificate.code, user_id=learner.id, sent=bool(sent))

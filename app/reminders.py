@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from app import background, notices
-from app.notify import send_each
+from app.mail import send_each
 from courses.reminders import DueReminder, ReminderService
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ class ReminderSweeper:
         sent = 0
         for due in claimed:
             message = notices.reminder(due, base_url, now)
-            went = await send_each(self.services, [message], subject=due.occasion.key,
+            went = await send_each(self.services.mailer, [message], subject=due.occasion.key,
                                    lead=due.lead.value)
             sent += went
             log.info("reminder.sent" if went else "reminder.not_sent",

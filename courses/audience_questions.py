@@ -18,7 +18,6 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from courses.chat import sent_at_text
 from courses.clock import Clock
 from courses.errors import Conflict, InvalidInput, NotFound
 from courses.exports import csv_text
@@ -30,6 +29,7 @@ from courses.room_records import (
     room_links,
     text_problem,
 )
+from courses.wallclock import local_seconds_text
 
 MAX_TEXT = 500
 MAX_ROOM_QUESTIONS = 500
@@ -251,12 +251,12 @@ def questions_csv(export: QuestionExport) -> str:
         CSV_HEADER,
         (
             (
-                sent_at_text(s.question.asked_at, zone),
+                local_seconds_text(s.question.asked_at, zone),
                 s.question.asker_name,
                 s.question.text,
                 str(s.upvotes),
                 status_of(s.question),
-                sent_at_text(s.question.answered_at, zone) if s.question.answered_at else "",
+                local_seconds_text(s.question.answered_at, zone) if s.question.answered_at else "",
             )
             for s in export.questions
         ),

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import structlog
 from sqlmodel import col, select
@@ -28,6 +27,7 @@ from courses.meeting_attendance import MeetingAttendanceService, occurrence_for,
 from courses.models import Activity, ChatMessage, Meeting, User
 from courses.recurrence import Occurrence
 from courses.room_records import room_links
+from courses.wallclock import local_seconds_text
 
 log = structlog.get_logger(__name__)
 
@@ -145,11 +145,6 @@ class ChatService:
         return MeetingChatTranscript(meeting, chosen, kept)
 
 
-def sent_at_text(moment: datetime, zone: str | None) -> str:
-    """A message's time on the session's wall clock, to the second: "2026-12-01 07:00:05 EST"."""
-    return moment.astimezone(ZoneInfo(zone or "UTC")).strftime("%Y-%m-%d %H:%M:%S %Z")
-
-
 def chat_csv(transcript: ChatTranscript | MeetingChatTranscript) -> str:
     """The transcript as CSV (sent_at in the session's or meeting's zone, sender, audience,
     text); a cell that a spreadsheet would run as a formula is quoted."""
@@ -160,7 +155,7 @@ def chat_csv(transcript: ChatTranscript | MeetingChatTranscript) -> str:
     return csv_text(
         CSV_HEADER,
         (
-            (sent_at_text(m.sent_at, zone), m.sender_name, m.audience, m.text)
+            (local_seconds_text(m.sent_at, zone), m.sender_name, m.audience, m.text)
             for m in transcript.messages
         ),
     )

@@ -215,13 +215,17 @@ class MeetingAttendanceService:
         )
         return sorted(set((await self.session.exec(stmt)).all()))
 
-    async def pick(self, meeting: Meeting, wanted: str = "") -> tuple[Occurrence, list[Occurrence]]:
+    async def pick(
+        self, meeting: Meeting, wanted: str = "", attended: list[datetime] | None = None
+    ) -> tuple[Occurrence, list[Occurrence]]:
         """The occurrence a report is about, and every occurrence (scheduled or attended).
 
         ``wanted`` is its start as ISO text (with an offset, or wall-clock time in the meeting's
         zone); blank: the latest occurrence someone attended, else the latest that has begun,
-        else the first. InvalidInput when the meeting has no occurrence starting then."""
-        attended = await self.attended_starts(meeting.id or 0)
+        else the first. InvalidInput when the meeting has no occurrence starting then.
+        ``attended``: ``attended_starts``, when the caller has read it already."""
+        if attended is None:
+            attended = await self.attended_starts(meeting.id or 0)
         schedule = with_attended(meeting, attended)
         text = wanted.strip().replace(" ", "+")  # an unescaped "+" in a query reads as " "
         if not text:

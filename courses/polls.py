@@ -23,7 +23,6 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from courses.chat import sent_at_text
 from courses.clock import Clock
 from courses.errors import Conflict, InvalidInput, NotFound
 from courses.exports import csv_text
@@ -36,6 +35,7 @@ from courses.room_records import (
     room_links,
     text_problem,
 )
+from courses.wallclock import local_seconds_text
 
 MAX_QUESTION = 300
 MAX_OPTION = 200
@@ -350,7 +350,7 @@ class PollService:
 
 
 def _when(moment: datetime | None, zone: str) -> str:
-    return sent_at_text(moment, zone) if moment is not None else ""
+    return local_seconds_text(moment, zone) if moment is not None else ""
 
 
 def polls_csv(export: PollExport) -> str:

@@ -239,7 +239,8 @@ class SessionReportService:
         for the organizer and administrators."""
         meeting = await reportable_meeting(self.session, self.clock, meeting_id, actor)
         attendance = MeetingAttendanceService(self.session, self.clock)
-        chosen, schedule = await attendance.pick(meeting, occurrence)
+        attended = await attendance.attended_starts(meeting_id)
+        chosen, schedule = await attendance.pick(meeting, occurrence, attended)
         people = await attendance.people(meeting, chosen)
         summary = SessionSummary(
             title=meeting.title,
@@ -255,7 +256,7 @@ class SessionReportService:
             meeting=meeting,
             occurrence=chosen,
             occurrences=schedule,
-            attended=await attendance.attended_starts(meeting_id),
+            attended=attended,
             people=people,
             summary=summary,
         )

@@ -14,6 +14,11 @@ def local_text(moment: datetime, zone: str | None) -> str:
     return moment.astimezone(ZoneInfo(zone or "UTC")).strftime("%Y-%m-%d %H:%M %Z")
 
 
+def local_seconds_text(moment: datetime, zone: str | None) -> str:
+    """``local_text`` to the second, for what happened in a room: "2026-12-01 07:00:05 EST"."""
+    return moment.astimezone(ZoneInfo(zone or "UTC")).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
 def parse_when(
     value: object, zone: str | None, name: str, errors: dict[str, str]
 ) -> datetime | None:
